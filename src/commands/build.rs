@@ -1,0 +1,165 @@
+//! `herald build` and `herald check`.
+
+use crate::config::Config;
+use crate::content::LoadOptions;
+use crate::error::{Diagnostic, Error, Result};
+use crate::output::{self, Output};
+use crate::site::Site;
+use crate::templates::Templates;
+use chrono::{DateTime, FixedOffset};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// What to build, and how.
+#[derive(Debug, Clone)]
+pub struct BuildOptions {
+    /// The folder holding `site.toml`.
+    pub root: PathBuf,
+    /// Overrides `output_dir` of `site.toml` (relative to `root` unless absolute).
+    pub output_dir: Option<PathBuf>,
+    /// Overrides `base_url` (the dev server uses its own address).
+    pub base_url: Option<String>,
+    pub drafts: bool,
+    pub future: bool,
+    /// What "now" is, for scheduled entries.
+    pub now: DateTime<FixedOffset>,
+}
+
+impl BuildOptions {
+    /// Options for the site in `root`, at the current time.
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        BuildOptions {
+            root: root.into(),
+            output_dir: None,
+            base_url: None,
+            drafts: false,
+            future: false,
+            now: chrono::Utc::now().fixed_offset(),
+        }
+    }
+
+    fn load_options(&self) -> LoadOptions {
+        LoadOptions { drafts: self.drafts, future: self.future, now: self.now }
+    }
+}
+
+/// What a build did.
+#[derive(Debug, Clone)]
+pub struct BuildReport {
+    pub pages: usize,
+    pub sections: usize,
+    pub files: usize,
+    pub output_dir: PathBuf,
+    pub elapsed: Duration,
+}
+
+/// Loads and renders the site in memory; nothing is written.
+pub fn render_site(opts: &BuildOptions) -> Result<(Site, Output)> {
+    let mut config = Config::load(&opts.root)?;
+    if let Some(url) = &opts.base_url {
+        config.base_url = url.trim_end_matches('/').to_string();
+    }
+    // Content and templates are checked together, so one run reports both.
+    let (site, templates) = rayon::join(
+        || Site::load_with_config(&opts.root, config.clone(), &opts.load_options()),
+        || Templates::load(&opts.root, &config),
+    );
+    let (site, templates) = match (site, templates) {
+        (Ok(s), Ok(t)) => (s, t),
+        (s, t) => {
+            let mut problems: Vec<Diagnostic> = Vec::new();
+            for e in [s.err(), t.err()].into_iter().flatten() {
+                match e {
+                    Error::Site(d) => problems.extend(d),
+                    other => return Err(other),
+                }
+            }
+            return Err(Error::Site(problems));
+        }
+    };
+    let output = crate::render::render(&site, &templates)?;
+    Ok((site, output))
+}
+
+/// The output folder a build writes to.
+pub fn output_dir(opts: &BuildOptions, config_dir: &Path) -> PathBuf {
+    let dir = opts.output_dir.clone().unwrap_or_else(|| config_dir.to_path_buf());
+    if dir.is_absolute() { dir } else { opts.root.join(dir) }
+}
+
+/// Builds the site into its output folder, atomically.
+pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
+    let start = Instant::now();
+    let (site, output) = render_site(opts)?;
+    let out_dir = output_dir(opts, &site.config.output_dir);
+    output::write_atomically(&output, &out_dir)?;
+    Ok(BuildReport {
+        pages: site.content.pages.len(),
+        sections: site.content.sections.len(),
+        files: output.len(),
+        output_dir: out_dir,
+        elapsed: start.elapsed(),
+    })
+}
+
+/// Checks content, front matter, templates and internal links without writing.
+pub fn check(opts: &BuildOptions) -> Result<BuildReport> {
+    let start = Instant::now();
+    let (site, output) = render_site(opts)?;
+    let problems = crate::commands::build::broken_internal_links(&site, &output);
+    if !problems.is_empty() {
+        return Err(Error::Site(problems));
+    }
+    Ok(BuildReport {
+        pages: site.content.pages.len(),
+        sections: site.content.sections.len(),
+        files: output.len(),
+        output_dir: output_dir(opts, &site.config.output_dir),
+        elapsed: start.elapsed(),
+    })
+}
+
+/// Links written in Markdown to this site's own URLs that no output file serves.
+pub fn broken_internal_links(site: &Site, output: &Output) -> Vec<Diagnostic> {
+    use pulldown_cmark::{Event, Parser, Tag};
+    let c = &site.config;
+    let exists = |path: &str| {
+        let file = Output::file_for_url_path(path);
+        output.files.contains_key(&file)
+            || output.copies.contains_key(&file)
+            || output.files.contains_key(&format!("{}/index.html", file.trim_end_matches('/')))
+    };
+    let mut problems = Vec::new();
+    for p in &site.content.pages {
+        let base = reqwest::Url::parse(&c.url(&p.path)).expect("base_url is absolute");
+        let parser = Parser::new_ext(&p.body, crate::markdown::parser_options(false)).into_offset_iter();
+        for (event, range) in parser {
+            let dest = match event {
+                Event::Start(Tag::Link { dest_url, .. }) | Event::Start(Tag::Image { dest_url, .. }) => dest_url,
+                _ => continue,
+            };
+            if dest.starts_with("@/") || dest.starts_with('#') || dest.is_empty() {
+                continue;
+            }
+            let Ok(url) = base.join(&dest) else { continue };
+            let site_prefix = format!("{}/", c.base_url);
+            if !url.as_str().starts_with(&site_prefix) {
+                continue;
+            }
+            let path = url.path();
+            let decoded = percent_decode(path);
+            if !exists(&decoded) {
+                problems.push(
+                    Diagnostic::new(&p.file, format!("link `{dest}` points at {path}, which this site does not have"))
+                        .at_line(crate::error::line_of(&p.body, range.start) + p.body_line - 1)
+                        .help("link to another entry with `@/section/file.md`, or fix the path"),
+                );
+            }
+        }
+    }
+    problems
+}
+
+fn percent_decode(s: &str) -> String {
+    percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned()
+}

@@ -1,0 +1,581 @@
+//! Reading `content/` into a [`Content`].
+
+use super::front_matter::{self, PageFrontMatter, SectionFrontMatter, Split};
+use super::{sort_pages, Content, Page, Section, CONTENT_DIR};
+use crate::config::{toml_to_json, Config};
+use crate::error::{line_of, Diagnostic, Error, Result};
+use crate::markdown::{self, RenderOptions};
+use chrono::{DateTime, FixedOffset};
+use rayon::prelude::*;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+
+/// What to include.
+#[derive(Debug, Clone, Copy)]
+pub struct LoadOptions {
+    /// Include pages marked `draft = true`.
+    pub drafts: bool,
+    /// Include pages dated after `now` (scheduled entries).
+    pub future: bool,
+    /// The moment that decides what is scheduled.
+    pub now: DateTime<FixedOffset>,
+}
+
+/// A Markdown file found under `content/`.
+struct Found {
+    /// Relative to the site root.
+    file: PathBuf,
+    /// Relative to `content/`, `/`-separated.
+    rel: String,
+    kind: Kind,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// `_index.md`
+    Section,
+    /// `dir/index.md`
+    Bundle,
+    /// Any other `.md`
+    Page,
+}
+
+/// Loads, checks and renders everything under `root/content`.
+/// Every problem found is reported, not just the first.
+pub fn load(root: &Path, config: &Config, opts: &LoadOptions) -> Result<Content> {
+    let content_dir = root.join(CONTENT_DIR);
+    if !content_dir.is_dir() {
+        return Err(Diagnostic::new(CONTENT_DIR, "no content folder")
+            .help("create `content/` and put Markdown files in it, or run `herald init`")
+            .into());
+    }
+    let (found, other_files) = walk(&content_dir)?;
+    let bundle_dirs: BTreeSet<String> = found
+        .iter()
+        .filter(|f| f.kind == Kind::Bundle)
+        .map(|f| parent_dir(&f.rel).to_string())
+        .collect();
+
+    // Pass 1: front matter, in parallel.
+    let parsed: Vec<Result<Parsed>> = found.par_iter().map(|f| parse_file(root, f)).collect();
+    let mut problems: Vec<Diagnostic> = Vec::new();
+    let mut pages = Vec::new();
+    let mut sections: BTreeMap<String, Section> = BTreeMap::new();
+    for p in parsed {
+        match p {
+            Ok(Parsed::Page(page)) => {
+                if is_published(&page, opts) {
+                    pages.push(*page);
+                }
+            }
+            Ok(Parsed::Section(s)) => {
+                sections.insert(s.dir.clone(), *s);
+            }
+            Err(e) => problems.extend(e.diagnostics().iter().cloned()),
+        }
+    }
+
+    // Bundle assets and loose files.
+    let mut assets = Vec::new();
+    for (file, rel) in other_files {
+        match bundle_dirs.iter().find(|b| rel.starts_with(&format!("{b}/"))) {
+            Some(b) => {
+                let inner = rel[b.len() + 1..].to_string();
+                if let Some(page) = pages.iter_mut().find(|p| parent_dir(&p.rel) == b && p.rel.ends_with("/index.md")) {
+                    page.assets.push((file, inner));
+                }
+            }
+            None => assets.push((file, format!("/{rel}"))),
+        }
+    }
+
+    build_sections(&mut sections, &pages);
+    for page in &mut pages {
+        page.path = match page.path.as_str() {
+            "" => format!("{}{}/", sections[&page.section].path, page.slug),
+            _ => page.path.clone(),
+        };
+    }
+    problems.extend(check_unique_paths(&pages, &sections));
+
+    // Pass 2: Markdown, in parallel, with every permalink known.
+    let targets: HashMap<String, String> = pages
+        .iter()
+        .map(|p| (p.rel.clone(), config.url(&p.path)))
+        .chain(sections.values().filter_map(|s| {
+            let rel = if s.dir.is_empty() { "_index.md".to_string() } else { format!("{}/_index.md", s.dir) };
+            s.file.as_ref().map(|_| (rel, config.url(&s.path)))
+        }))
+        .collect();
+    let resolve = |target: &str| targets.get(target).cloned();
+    let render_opts = RenderOptions {
+        smart_punctuation: config.markdown.smart_punctuation,
+        heading_anchors: config.markdown.heading_anchors,
+        resolve: &resolve,
+        absolute_base: None,
+    };
+    let render_one = |file: &Path, body: &str, body_line: usize| {
+        markdown::render(body, &render_opts).map_err(|broken| {
+            broken
+                .into_iter()
+                .map(|b| {
+                    Diagnostic::new(file, format!("internal link `{}` points at no page", b.link))
+                        .at_line(line_of(body, b.offset) + body_line - 1)
+                        .help("`@/` links name a Markdown file relative to content/, e.g. `@/news/2026-03-04-launch.md`; check the spelling, and that the page is not a draft")
+                })
+                .collect::<Vec<_>>()
+        })
+    };
+    let page_results: Vec<_> = pages.par_iter().map(|p| render_one(&p.file, &p.body, p.body_line)).collect();
+    for (page, r) in pages.iter_mut().zip(page_results) {
+        match r {
+            Ok(r) => page.rendered = r,
+            Err(d) => problems.extend(d),
+        }
+    }
+    for s in sections.values_mut() {
+        if let Some(file) = &s.file {
+            match render_one(file, &s.body, s.body_line) {
+                Ok(r) => s.rendered = r,
+                Err(d) => problems.extend(d),
+            }
+        }
+    }
+
+    if !problems.is_empty() {
+        problems.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
+        return Err(Error::Site(problems));
+    }
+
+    pages.sort_by(|a, b| a.rel.cmp(&b.rel));
+    let mut content = Content { pages, sections, assets };
+    assign_pages(&mut content);
+    Ok(content)
+}
+
+/// Lists Markdown files and other files under `content/`, sorted by path.
+#[allow(clippy::type_complexity)]
+fn walk(content_dir: &Path) -> Result<(Vec<Found>, Vec<(PathBuf, String)>)> {
+    let mut found = Vec::new();
+    let mut other = Vec::new();
+    let walker = walkdir::WalkDir::new(content_dir)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| e.depth() == 0 || !is_ignored(e.file_name().to_str().unwrap_or("")));
+    for entry in walker {
+        let entry = entry.map_err(|e| {
+            let path = e.path().unwrap_or(content_dir).to_path_buf();
+            Error::io("read", &path, e.into())
+        })?;
+        if !entry.file_type().is_file() {
+            continue;
+        }
+        let rel_path = entry.path().strip_prefix(content_dir).expect("walkdir yields children");
+        let Some(rel) = rel_path.to_str().map(|s| s.replace('\\', "/")) else {
+            return Err(Diagnostic::new(entry.path(), "file name is not valid UTF-8")
+                .help("rename the file using letters, digits, dashes and dots")
+                .into());
+        };
+        let file = Path::new(CONTENT_DIR).join(rel_path);
+        let name = entry.file_name().to_str().unwrap_or("");
+        if name.ends_with(".md") {
+            let kind = match name {
+                "_index.md" => Kind::Section,
+                "index.md" if rel != "index.md" => Kind::Bundle,
+                _ => Kind::Page,
+            };
+            found.push(Found { file, rel, kind });
+        } else {
+            other.push((file, rel));
+        }
+    }
+    Ok((found, other))
+}
+
+/// Hidden files and editors' temporary files.
+fn is_ignored(name: &str) -> bool {
+    name.starts_with('.') || name.ends_with('~') || name.ends_with(".swp") || name.starts_with("#")
+}
+
+enum Parsed {
+    Page(Box<Page>),
+    Section(Box<Section>),
+}
+
+fn parse_file(root: &Path, f: &Found) -> Result<Parsed> {
+    let bytes = std::fs::read(root.join(&f.file)).map_err(|e| Error::io("read", &f.file, e))?;
+    let text = match String::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            let valid = e.utf8_error().valid_up_to();
+            let line = line_of(&String::from_utf8_lossy(&e.as_bytes()[..valid]), valid);
+            return Err(Diagnostic::new(&f.file, "this file is not UTF-8 text")
+                .at_line(line)
+                .help("save it as UTF-8 in your editor, or move binary files out of content/ unless they sit beside a page's index.md")
+                .into());
+        }
+    };
+    let split = front_matter::split(&f.file, &text)?;
+    match f.kind {
+        Kind::Section => parse_section(f, &split).map(|s| Parsed::Section(Box::new(s))),
+        Kind::Page | Kind::Bundle => {
+            parse_page(f, &split).map(|p| Parsed::Page(Box::new(p)))
+        }
+    }
+}
+
+fn parse_section(f: &Found, split: &Split<'_>) -> Result<Section> {
+    let fm: SectionFrontMatter = front_matter::parse(&f.file, split)?;
+    let dir = parent_dir(&f.rel).to_string();
+    let SectionFrontMatter { title, description, sort_by, paginate_by, weight, template, page_template, extra } = fm;
+    Ok(Section {
+        file: Some(f.file.clone()),
+        title: title.unwrap_or_else(|| title_from_dir(&dir)),
+        path: section_path(&dir),
+        dir,
+        description,
+        sort_by,
+        paginate_by,
+        weight,
+        template,
+        page_template,
+        extra: toml_to_json(&toml::Value::Table(extra)),
+        body: split.body.to_string(),
+        body_line: split.body_line,
+        rendered: Default::default(),
+        pages: Vec::new(),
+        subsections: Vec::new(),
+        parent: None,
+    })
+}
+
+fn parse_page(f: &Found, split: &Split<'_>) -> Result<Page> {
+    let fm: PageFrontMatter = front_matter::parse(&f.file, split)?;
+    let mut problems = Vec::new();
+    let fm_line = |offset: usize| line_of(split.front_matter, offset) + split.front_matter_line - 1;
+
+    // The name that gives slug and date: the file stem, or the bundle folder.
+    let (section, name) = match f.kind {
+        Kind::Bundle => {
+            let dir = parent_dir(&f.rel);
+            (parent_dir(dir).to_string(), dir.rsplit('/').next().unwrap_or(dir).to_string())
+        }
+        _ => {
+            let stem = f.rel.rsplit('/').next().unwrap_or(&f.rel).trim_end_matches(".md");
+            (parent_dir(&f.rel).to_string(), stem.to_string())
+        }
+    };
+    let (name_date, name_rest) = match front_matter::date_prefix(&name) {
+        Some((d, rest)) => (Some(d), rest.to_string()),
+        None => (None, name.clone()),
+    };
+
+    let PageFrontMatter {
+        title,
+        description,
+        date,
+        updated,
+        draft,
+        slug: slug_fm,
+        path: path_fm,
+        aliases,
+        authors,
+        weight,
+        template,
+        taxonomies,
+        extra,
+        syndicate,
+        comments,
+    } = fm;
+
+    let mut parse_date = |key: &str, v: &Option<toml::Spanned<toml::Value>>| {
+        v.as_ref().and_then(|v| match front_matter::parse_date(&f.file, split, key, v) {
+            Ok(d) => Some(d),
+            Err(d) => {
+                problems.push(d);
+                None
+            }
+        })
+    };
+    let date = parse_date("date", &date).or(name_date);
+    let updated = parse_date("updated", &updated);
+
+    let title = match title {
+        Some(t) if !t.trim().is_empty() => t,
+        _ => {
+            problems.push(
+                Diagnostic::new(&f.file, "the page has no `title`")
+                    .at_line(split.front_matter_line.saturating_sub(1).max(1))
+                    .help("add a line such as title = \"Our spring release\" to the front matter"),
+            );
+            String::new()
+        }
+    };
+
+    let slug = match &slug_fm {
+        Some(s) => {
+            let slugged = slug::slugify(s.get_ref());
+            if slugged.is_empty() {
+                problems.push(
+                    Diagnostic::new(&f.file, format!("`slug` \"{}\" has no letters or digits", s.get_ref()))
+                        .at_line(fm_line(s.span().start))
+                        .help("use letters, digits and dashes, e.g. slug = \"spring-release\""),
+                );
+            }
+            slugged
+        }
+        None => slug::slugify(&name_rest),
+    };
+    if slug.is_empty() && slug_fm.is_none() {
+        problems.push(
+            Diagnostic::new(&f.file, "cannot make a URL from this file name")
+                .help("rename the file using letters and digits (e.g. 2026-03-04-launch.md), or set slug = \"…\""),
+        );
+    }
+
+    let path = match &path_fm {
+        Some(p) => match normalize_path(p.get_ref()) {
+            Some(p) if p != "/" => p,
+            _ => {
+                problems.push(
+                    Diagnostic::new(&f.file, format!("`path` \"{}\" is not a usable URL path", p.get_ref()))
+                        .at_line(fm_line(p.span().start))
+                        .help("write a path like path = \"company/press\" (no `..`, no spaces, not the site root)"),
+                );
+                String::new()
+            }
+        },
+        None => String::new(),
+    };
+
+    let mut alias_paths = Vec::new();
+    for a in &aliases {
+        let line = fm_line(a.span().start);
+        match normalize_path(a.get_ref()) {
+            Some(p) if p != "/" => alias_paths.push((p, line)),
+            _ => problems.push(
+                Diagnostic::new(&f.file, format!("alias \"{}\" is not a usable URL path", a.get_ref()))
+                    .at_line(line)
+                    .help("write the old address's path, e.g. aliases = [\"/blog/old-name/\"]"),
+            ),
+        }
+    }
+
+    if !problems.is_empty() {
+        return Err(Error::Site(problems));
+    }
+    Ok(Page {
+        file: f.file.clone(),
+        rel: f.rel.clone(),
+        section,
+        title,
+        description,
+        date,
+        updated,
+        draft,
+        slug,
+        path,
+        aliases: alias_paths,
+        authors,
+        weight,
+        template,
+        taxonomy_lines: taxonomies
+            .keys()
+            .filter_map(|k| {
+                crate::config::find_key_line(split.front_matter, k).map(|l| (k.clone(), l + split.front_matter_line - 1))
+            })
+            .collect(),
+        taxonomies,
+        extra: toml_to_json(&toml::Value::Table(extra)),
+        syndicate,
+        comments: comments.unwrap_or(true),
+        body: split.body.to_string(),
+        body_line: split.body_line,
+        assets: Vec::new(),
+        rendered: Default::default(),
+    })
+}
+
+fn is_published(page: &Page, opts: &LoadOptions) -> bool {
+    (!page.draft || opts.drafts) && (opts.future || page.date.is_none_or(|d| d <= opts.now))
+}
+
+/// `a/b/c.md` → `a/b`; `c.md` → ``.
+fn parent_dir(rel: &str) -> &str {
+    rel.rsplit_once('/').map_or("", |(d, _)| d)
+}
+
+fn section_path(dir: &str) -> String {
+    if dir.is_empty() {
+        "/".into()
+    } else {
+        let segments: Vec<String> = dir.split('/').map(url_segment).collect();
+        format!("/{}/", segments.join("/"))
+    }
+}
+
+/// A folder name as a URL segment: a date prefix is kept, case is lowered.
+fn url_segment(s: &str) -> String {
+    let slugged = slug::slugify(s);
+    if slugged.is_empty() { s.to_string() } else { slugged }
+}
+
+fn title_from_dir(dir: &str) -> String {
+    let name = dir.rsplit('/').next().unwrap_or(dir);
+    if name.is_empty() {
+        return String::new();
+    }
+    let words = name.replace(['-', '_'], " ");
+    let mut c = words.chars();
+    c.next().map(|f| f.to_uppercase().chain(c).collect()).unwrap_or_default()
+}
+
+/// `"/a/b"`, `"a/b/"` → `"/a/b/"`; `None` for paths with `..` or odd characters.
+pub fn normalize_path(p: &str) -> Option<String> {
+    let parts: Vec<&str> = p.split('/').filter(|s| !s.is_empty()).collect();
+    let ok = parts.iter().all(|s| {
+        *s != "." && *s != ".." && s.chars().all(|c| c.is_alphanumeric() || "-_.~".contains(c))
+    });
+    if !ok {
+        return None;
+    }
+    if parts.is_empty() {
+        return Some("/".into());
+    }
+    // A path to a file (`/feed.xml`) keeps no trailing slash.
+    let last = parts[parts.len() - 1];
+    let is_file = last.contains('.') && p.ends_with(last);
+    Some(format!("/{}{}", parts.join("/"), if is_file { "" } else { "/" }))
+}
+
+/// Makes sure every folder holding pages has a section, and links parents.
+fn build_sections(sections: &mut BTreeMap<String, Section>, pages: &[Page]) {
+    let mut needed: BTreeSet<String> = pages.iter().map(|p| p.section.clone()).collect();
+    needed.extend(sections.keys().cloned());
+    needed.insert(String::new());
+    // Every ancestor of a section is a section too.
+    for dir in needed.clone() {
+        let mut d = dir.as_str();
+        while !d.is_empty() {
+            d = parent_dir(d);
+            needed.insert(d.to_string());
+        }
+    }
+    for dir in needed {
+        sections.entry(dir.clone()).or_insert_with(|| Section {
+            file: None,
+            title: title_from_dir(&dir),
+            path: section_path(&dir),
+            dir: dir.clone(),
+            description: None,
+            sort_by: Default::default(),
+            paginate_by: None,
+            weight: 0,
+            template: None,
+            page_template: None,
+            extra: serde_json::Value::Object(Default::default()),
+            body: String::new(),
+            body_line: 1,
+            rendered: Default::default(),
+            pages: Vec::new(),
+            subsections: Vec::new(),
+            parent: None,
+        });
+    }
+    let dirs: Vec<String> = sections.keys().cloned().collect();
+    for dir in &dirs {
+        if dir.is_empty() {
+            continue;
+        }
+        let parent = parent_dir(dir).to_string();
+        sections.get_mut(dir).expect("listed").parent = Some(parent.clone());
+        sections.get_mut(&parent).expect("ancestors exist").subsections.push(dir.clone());
+    }
+    let order: HashMap<String, (i64, String)> = sections
+        .iter()
+        .map(|(d, s)| (d.clone(), (s.weight, s.title.to_lowercase())))
+        .collect();
+    for s in sections.values_mut() {
+        s.subsections.sort_by(|a, b| order[a].cmp(&order[b]).then(a.cmp(b)));
+    }
+}
+
+/// Two pages at one address, or an alias over a page, are errors.
+fn check_unique_paths(pages: &[Page], sections: &BTreeMap<String, Section>) -> Vec<Diagnostic> {
+    let mut problems = Vec::new();
+    let mut owners: BTreeMap<&str, &Path> = BTreeMap::new();
+    for s in sections.values() {
+        if let Some(f) = &s.file {
+            owners.insert(&s.path, f);
+        }
+    }
+    let mut sorted: Vec<&Page> = pages.iter().collect();
+    sorted.sort_by(|a, b| a.rel.cmp(&b.rel));
+    for p in &sorted {
+        if let Some(other) = owners.insert(&p.path, &p.file) {
+            problems.push(
+                Diagnostic::new(&p.file, format!("two pages have the address {}: this one and `{}`", p.path, other.display()))
+                    .help("give one of them another `slug` or `path` in its front matter"),
+            );
+        }
+    }
+    for p in &sorted {
+        for (alias, line) in &p.aliases {
+            if let Some(other) = owners.get(alias.as_str()) {
+                problems.push(
+                    Diagnostic::new(&p.file, format!("alias {alias} is the address of `{}`", other.display()))
+                        .at_line(*line)
+                        .help("remove the alias, or move the other page"),
+                );
+            }
+        }
+    }
+    let mut alias_owner: BTreeMap<&str, &Path> = BTreeMap::new();
+    for p in &sorted {
+        for (alias, line) in &p.aliases {
+            if let Some(other) = alias_owner.insert(alias, &p.file) {
+                if other != p.file {
+                    problems.push(
+                        Diagnostic::new(&p.file, format!("alias {alias} is also an alias of `{}`", other.display()))
+                            .at_line(*line)
+                            .help("an old address can redirect to one page only: remove one of the aliases"),
+                    );
+                }
+            }
+        }
+    }
+    problems
+}
+
+/// Fills each section's page list, in the section's order.
+fn assign_pages(content: &mut Content) {
+    let mut by_section: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for (i, p) in content.pages.iter().enumerate() {
+        by_section.entry(p.section.clone()).or_default().push(i);
+    }
+    for (dir, mut idx) in by_section {
+        let section = content.sections.get_mut(&dir).expect("built for every page");
+        sort_pages(&content.pages, &mut idx, section.sort_by);
+        section.pages = idx;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_normalise_and_refuse_escapes() {
+        assert_eq!(normalize_path("a/b").as_deref(), Some("/a/b/"));
+        assert_eq!(normalize_path("/a/b/").as_deref(), Some("/a/b/"));
+        assert_eq!(normalize_path("/old/feed.xml").as_deref(), Some("/old/feed.xml"));
+        assert_eq!(normalize_path("/a/../b"), None);
+        assert_eq!(normalize_path("/a b/"), None);
+    }
+
+    #[test]
+    fn folder_titles_read_well() {
+        assert_eq!(title_from_dir("news/product-updates"), "Product updates");
+        assert_eq!(section_path("news/Mobile"), "/news/mobile/");
+    }
+}

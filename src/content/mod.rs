@@ -1,0 +1,146 @@
+//! The content model: pages and sections loaded from `content/`.
+//!
+//! Loading happens in two passes so that pages can link to each other:
+//! first every file's front matter is read (in parallel) and every permalink
+//! is known; then every body is rendered (in parallel) with `@/` links
+//! resolved against those permalinks.
+
+pub mod front_matter;
+mod load;
+
+pub use front_matter::{SortBy, SyndicateMatter};
+pub use load::{load, LoadOptions};
+
+use crate::markdown::Rendered;
+use chrono::{DateTime, FixedOffset};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+/// The folder under the site root that holds the Markdown.
+pub const CONTENT_DIR: &str = "content";
+
+/// One entry (or standalone page such as "About").
+#[derive(Debug, Clone)]
+pub struct Page {
+    /// The Markdown file, relative to the site root (`content/news/a.md`).
+    pub file: PathBuf,
+    /// The file relative to `content/`, with `/` separators: what `@/` links name.
+    pub rel: String,
+    /// The section's folder relative to `content/` (`""` for the root).
+    pub section: String,
+    pub title: String,
+    pub description: Option<String>,
+    pub date: Option<DateTime<FixedOffset>>,
+    pub updated: Option<DateTime<FixedOffset>>,
+    pub draft: bool,
+    pub slug: String,
+    /// URL path, starting and ending with `/`.
+    pub path: String,
+    /// Normalised alias paths, with the front-matter line each was written on.
+    pub aliases: Vec<(String, usize)>,
+    pub authors: Vec<String>,
+    pub weight: Option<i64>,
+    pub template: Option<String>,
+    /// Taxonomy name → terms as written.
+    pub taxonomies: BTreeMap<String, Vec<String>>,
+    /// Taxonomy name → line of the file where it is written.
+    pub taxonomy_lines: BTreeMap<String, usize>,
+    pub extra: serde_json::Value,
+    pub syndicate: SyndicateMatter,
+    /// False when the front matter says `comments = false`.
+    pub comments: bool,
+    /// The Markdown body and the line of the file it starts on.
+    pub body: String,
+    pub body_line: usize,
+    /// Files of a page bundle: source (relative to the site root) and the
+    /// path relative to the bundle folder.
+    pub assets: Vec<(PathBuf, String)>,
+    pub rendered: Rendered,
+}
+
+impl Page {
+    /// Reading time in whole minutes, at least one.
+    pub fn reading_time(&self, words_per_minute: usize) -> usize {
+        self.rendered.word_count.div_ceil(words_per_minute.max(1)).max(1)
+    }
+}
+
+/// A folder of pages, described by its optional `_index.md`.
+#[derive(Debug, Clone)]
+pub struct Section {
+    /// `_index.md` relative to the site root, when there is one.
+    pub file: Option<PathBuf>,
+    /// The folder relative to `content/` (`""` for the root).
+    pub dir: String,
+    /// URL path, starting and ending with `/`.
+    pub path: String,
+    pub title: String,
+    pub description: Option<String>,
+    pub sort_by: SortBy,
+    pub paginate_by: Option<usize>,
+    pub weight: i64,
+    pub template: Option<String>,
+    pub page_template: Option<String>,
+    pub extra: serde_json::Value,
+    pub body: String,
+    pub body_line: usize,
+    pub rendered: Rendered,
+    /// Indexes into [`Content::pages`], in the section's order.
+    pub pages: Vec<usize>,
+    /// Folders of direct subsections, ordered by weight then title.
+    pub subsections: Vec<String>,
+    /// Folder of the parent section (`None` for the root).
+    pub parent: Option<String>,
+}
+
+/// Everything loaded from `content/`.
+#[derive(Debug, Clone, Default)]
+pub struct Content {
+    /// Published pages, ordered by file path.
+    pub pages: Vec<Page>,
+    /// Sections by folder; the root section has the key `""`.
+    pub sections: BTreeMap<String, Section>,
+    /// Other files under `content/` outside bundles: source and output path.
+    pub assets: Vec<(PathBuf, String)>,
+}
+
+impl Content {
+    /// The section holding `page`.
+    pub fn section_of(&self, page: &Page) -> &Section {
+        &self.sections[&page.section]
+    }
+
+    /// Indexes of all pages with a date, newest first (ties by path).
+    pub fn dated_pages_newest_first(&self) -> Vec<usize> {
+        let mut idx: Vec<usize> = (0..self.pages.len()).filter(|&i| self.pages[i].date.is_some()).collect();
+        sort_pages(&self.pages, &mut idx, SortBy::Date);
+        idx
+    }
+}
+
+/// Sorts page indexes the way a section asks; ties break by path, so the
+/// order never depends on the file system.
+pub fn sort_pages(pages: &[Page], idx: &mut [usize], by: SortBy) {
+    use std::cmp::Ordering;
+    let by_path = |a: &Page, b: &Page| a.path.cmp(&b.path);
+    idx.sort_by(|&a, &b| {
+        let (a, b) = (&pages[a], &pages[b]);
+        let primary = match by {
+            SortBy::Date => match (a.date, b.date) {
+                (Some(x), Some(y)) => y.cmp(&x),
+                (Some(_), None) => Ordering::Less,
+                (None, Some(_)) => Ordering::Greater,
+                (None, None) => a.title.to_lowercase().cmp(&b.title.to_lowercase()),
+            },
+            SortBy::Title => a.title.to_lowercase().cmp(&b.title.to_lowercase()),
+            SortBy::Weight => match (a.weight, b.weight) {
+                (Some(x), Some(y)) => x.cmp(&y),
+                (Some(_), None) => Ordering::Less,
+                (None, Some(_)) => Ordering::Greater,
+                (None, None) => Ordering::Equal,
+            },
+            SortBy::None => a.rel.cmp(&b.rel),
+        };
+        primary.then_with(|| by_path(a, b))
+    });
+}

@@ -1,0 +1,404 @@
+//! Render stage: the loaded [`Site`] and its templates become an [`Output`]
+//! (every HTML page, feed, sitemap and copied file), entirely in memory.
+//!
+//! [`render`] reads as the list of steps; each step is a function below.
+
+mod feeds;
+mod sitemap;
+pub mod views;
+
+use crate::content::{sort_pages, Page};
+use crate::error::{Diagnostic, Error, Result};
+use crate::output::Output;
+use crate::site::Site;
+use crate::templates::Templates;
+use rayon::prelude::*;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use views::*;
+
+/// Renders the whole site.
+pub fn render(site: &Site, templates: &Templates) -> Result<Output> {
+    check_templates_exist(site, templates)?;
+    let ctx = Ctx::new(site, templates);
+    let mut out = Out::default();
+    render_pages(&ctx, &mut out);
+    render_sections(&ctx, &mut out);
+    render_taxonomies(&ctx, &mut out);
+    feeds::render_feeds(&ctx, &mut out);
+    sitemap::render_sitemap(&ctx, &mut out);
+    render_404(&ctx, &mut out);
+    render_aliases(&ctx, &mut out);
+    copy_static(&ctx, &mut out);
+    out.finish()
+}
+
+/// Reports each missing template once, naming a file that needs it.
+fn check_templates_exist(site: &Site, templates: &Templates) -> Result<()> {
+    let config_file = Path::new(crate::config::CONFIG_FILE);
+    let mut needed: Vec<(&str, &Path)> = Vec::new();
+    for p in &site.content.pages {
+        needed.push((page_template(site, p), &p.file));
+        for _ in p.aliases.iter().take(1) {
+            needed.push(("alias.html", &p.file));
+        }
+    }
+    for (dir, s) in &site.content.sections {
+        let owner = s.file.as_deref().unwrap_or(config_file);
+        needed.push((s.template.as_deref().unwrap_or(if dir.is_empty() { "index.html" } else { "section.html" }), owner));
+    }
+    if !site.taxonomies.is_empty() {
+        needed.push(("taxonomy_list.html", config_file));
+        needed.push(("taxonomy_term.html", config_file));
+    }
+    needed.push(("404.html", config_file));
+    let mut seen = std::collections::BTreeSet::new();
+    let problems: Vec<Diagnostic> = needed
+        .into_iter()
+        .filter(|(name, _)| !templates.has(name) && seen.insert(*name))
+        .map(|(name, file)| {
+            Diagnostic::new(file, format!("template `{name}` not found"))
+                .help(format!("create templates/{name} (or themes/{}/templates/{name}), or fix the `template` key", site.config.theme))
+        })
+        .collect();
+    if problems.is_empty() { Ok(()) } else { Err(Error::Site(problems)) }
+}
+
+/// What every step reads.
+pub(crate) struct Ctx<'a> {
+    pub site: &'a Site,
+    pub templates: &'a Templates,
+    pub site_view: Value,
+    /// `PageSummaryView` of every page, by page index.
+    pub summaries: Vec<Value>,
+}
+
+impl<'a> Ctx<'a> {
+    fn new(site: &'a Site, templates: &'a Templates) -> Self {
+        let summaries = site
+            .content
+            .pages
+            .par_iter()
+            .map(|p| serde_json::to_value(page_summary(site, p)).expect("views serialize"))
+            .collect();
+        Ctx {
+            site,
+            templates,
+            site_view: serde_json::to_value(site_view(site)).expect("views serialize"),
+            summaries,
+        }
+    }
+
+    /// The context every template gets.
+    fn base(&self, path: &str, feeds: &[FeedView]) -> tera::Context {
+        let mut c = tera::Context::new();
+        c.insert("site", &self.site_view);
+        c.insert("current_path", path);
+        c.insert("current_url", &self.site.config.url(path));
+        c.insert("feeds", feeds);
+        c
+    }
+}
+
+/// The output being built, and the problems met on the way.
+#[derive(Default)]
+pub(crate) struct Out {
+    pub output: Output,
+    pub problems: Vec<Diagnostic>,
+    /// Who wrote each output file, to report two things at one address.
+    owners: std::collections::HashMap<String, PathBuf>,
+}
+
+impl Out {
+    /// Adds a file for a URL path, reporting a clash with an earlier one.
+    fn add_url(&mut self, url_path: &str, bytes: impl Into<Vec<u8>>, owner: &Path) {
+        let file = Output::file_for_url_path(url_path);
+        self.add_file(file, bytes, owner);
+    }
+
+    pub(crate) fn add_file(&mut self, file: String, bytes: impl Into<Vec<u8>>, owner: &Path) {
+        if let Some(prev) = self.owners.insert(file.clone(), owner.to_path_buf()) {
+            self.problems.push(
+                Diagnostic::new(owner, format!("`{file}` is also written by `{}`", prev.display()))
+                    .help("give one of them another path (front-matter `slug` or `path`, or rename the section or taxonomy term)"),
+            );
+        }
+        self.output.add(file, bytes);
+    }
+
+    fn render(&mut self, ctx: &Ctx<'_>, template: &str, c: &tera::Context, for_file: Option<&Path>) -> Option<String> {
+        match ctx.templates.render(template, c, for_file) {
+            Ok(html) => Some(html),
+            Err(d) => {
+                if !self.problems.contains(&d) {
+                    self.problems.push(d);
+                }
+                None
+            }
+        }
+    }
+
+    fn finish(mut self) -> Result<Output> {
+        if self.problems.is_empty() {
+            Ok(self.output)
+        } else {
+            self.problems.dedup();
+            Err(Error::Site(self.problems))
+        }
+    }
+}
+
+/// The template a page asks for: its own, its section's `page_template`, or `page.html`.
+fn page_template<'a>(site: &'a Site, p: &'a Page) -> &'a str {
+    p.template
+        .as_deref()
+        .or(site.content.sections[&p.section].page_template.as_deref())
+        .unwrap_or("page.html")
+}
+
+/// Step: one HTML file per page, rendered in parallel.
+fn render_pages(ctx: &Ctx<'_>, out: &mut Out) {
+    let site = ctx.site;
+    let c = &site.config;
+    let rendered: Vec<(usize, Result<String, Diagnostic>)> = site
+        .content
+        .pages
+        .par_iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let section = &site.content.sections[&p.section];
+            let pos = section.pages.iter().position(|&j| j == i);
+            let neighbour = |j: Option<usize>| j.map(|j| page_link(c, &site.content.pages[j]));
+            let newer = neighbour(pos.and_then(|k| k.checked_sub(1)).map(|k| section.pages[k]));
+            let older = neighbour(pos.and_then(|k| section.pages.get(k + 1).copied()));
+            let view = PageView {
+                summary: page_summary(site, p),
+                slug: p.slug.clone(),
+                content: p.rendered.html.clone(),
+                toc: p.rendered.toc.clone(),
+                newer,
+                older,
+                assets: p.assets.iter().map(|(_, rel)| rel.clone()).collect(),
+                syndication: Vec::new(),
+                comments: None,
+                lang: c.language.clone(),
+            };
+            let feeds = feed_views(c, "/", &c.title);
+            let mut tc = ctx.base(&p.path, &feeds);
+            tc.insert("page", &view);
+            (i, ctx.templates.render(page_template(site, p), &tc, Some(&p.file)))
+        })
+        .collect();
+    for (i, r) in rendered {
+        let p = &site.content.pages[i];
+        match r {
+            Ok(html) => out.add_url(&p.path, html, &p.file),
+            Err(d) => {
+                if !out.problems.contains(&d) {
+                    out.problems.push(d)
+                }
+            }
+        }
+        for (src, rel) in &p.assets {
+            let file = format!("{}{}", Output::file_for_url_path(&p.path).trim_end_matches("index.html"), rel);
+            out.output.copies.insert(file, site.root.join(src));
+        }
+    }
+}
+
+/// The pages a section lists: its own and its subsections', in its order.
+/// The root section lists every dated page of the site.
+pub(crate) fn section_listing(site: &Site, dir: &str) -> Vec<usize> {
+    if dir.is_empty() {
+        return site.content.dated_pages_newest_first();
+    }
+    let section = &site.content.sections[dir];
+    let mut idx = Vec::new();
+    let mut stack = vec![dir.to_string()];
+    while let Some(d) = stack.pop() {
+        let s = &site.content.sections[&d];
+        idx.extend(s.pages.iter().copied());
+        stack.extend(s.subsections.iter().cloned());
+    }
+    sort_pages(&site.content.pages, &mut idx, section.sort_by);
+    idx
+}
+
+/// Splits `items` into pagers of `per` (0: one pager) under `base_path`.
+fn paginate<'a>(ctx: &'a Ctx<'_>, items: &[usize], per: usize, base_path: &str) -> Vec<(String, PaginatorView<'a>)> {
+    let per = if per == 0 { items.len().max(1) } else { per };
+    let chunks: Vec<&[usize]> = if items.is_empty() { vec![&[][..]] } else { items.chunks(per).collect() };
+    let n = chunks.len();
+    let c = &ctx.site.config;
+    let pager_path = |k: usize| if k == 1 { base_path.to_string() } else { format!("{base_path}page/{k}/") };
+    let pagers: Vec<PagerLink> = (1..=n).map(|k| PagerLink { index: k, permalink: c.url(&pager_path(k)) }).collect();
+    chunks
+        .into_iter()
+        .enumerate()
+        .map(|(i, chunk)| {
+            let k = i + 1;
+            let view = PaginatorView {
+                pages: chunk.iter().map(|&j| &ctx.summaries[j]).collect(),
+                current_index: k,
+                number_pagers: n,
+                total_pages: items.len(),
+                first: pagers[0].permalink.clone(),
+                last: pagers[n - 1].permalink.clone(),
+                previous: (k > 1).then(|| pagers[k - 2].permalink.clone()),
+                next: (k < n).then(|| pagers[k].permalink.clone()),
+                pagers: pagers.clone(),
+            };
+            (pager_path(k), view)
+        })
+        .collect()
+}
+
+/// Step: the home page and every section, paginated.
+fn render_sections(ctx: &Ctx<'_>, out: &mut Out) {
+    let site = ctx.site;
+    let c = &site.config;
+    for (dir, s) in &site.content.sections {
+        let listing = section_listing(site, dir);
+        let per = s.paginate_by.unwrap_or(c.paginate_by);
+        let template = s.template.as_deref().unwrap_or(if dir.is_empty() { "index.html" } else { "section.html" });
+        let feeds = if dir.is_empty() || !c.feeds.sections { feed_views(c, "/", &c.title) } else { feed_views(c, &s.path, &format!("{} — {}", s.title, c.title)) };
+        let view = section_view(site, s, listing.len());
+        let owner = s.file.clone().unwrap_or_else(|| Path::new(crate::content::CONTENT_DIR).join(dir));
+        for (path, paginator) in paginate(ctx, &listing, per, &s.path) {
+            let mut tc = ctx.base(&path, &feeds);
+            tc.insert("section", &view);
+            tc.insert("paginator", &paginator);
+            if let Some(html) = out.render(ctx, template, &tc, s.file.as_deref()) {
+                out.add_url(&path, html, &owner);
+            }
+        }
+    }
+}
+
+/// Step: a list page per taxonomy and a paginated page per term.
+fn render_taxonomies(ctx: &Ctx<'_>, out: &mut Out) {
+    let site = ctx.site;
+    let c = &site.config;
+    let owner = Path::new(crate::config::CONFIG_FILE);
+    for t in &site.taxonomies {
+        let tc_cfg = c.taxonomy(&t.name).expect("taxonomies come from the config");
+        let tax_path = Site::taxonomy_path(&t.name);
+        let terms: Vec<TermView> = t
+            .terms
+            .iter()
+            .map(|term| TermView {
+                name: term.name.clone(),
+                slug: term.slug.clone(),
+                permalink: c.url(&Site::term_path(&t.name, &term.slug)),
+                count: term.pages.len(),
+            })
+            .collect();
+        let view = TaxonomyView { name: t.name.clone(), permalink: c.url(&tax_path), terms };
+        let site_feeds = feed_views(c, "/", &c.title);
+        let mut tc = ctx.base(&tax_path, &site_feeds);
+        tc.insert("taxonomy", &view);
+        if let Some(html) = out.render(ctx, "taxonomy_list.html", &tc, None) {
+            out.add_url(&tax_path, html, owner);
+        }
+        let per = tc_cfg.paginate_by.unwrap_or(c.paginate_by);
+        let rendered: Vec<Vec<(String, Result<String, Diagnostic>)>> = t
+            .terms
+            .par_iter()
+            .zip(view.terms.par_iter())
+            .map(|(term, term_view)| {
+                let term_path = Site::term_path(&t.name, &term.slug);
+                let feeds = if c.feeds.taxonomies && tc_cfg.feed {
+                    feed_views(c, &term_path, &format!("{} — {}", term.name, c.title))
+                } else {
+                    site_feeds.clone()
+                };
+                paginate(ctx, &term.pages, per, &term_path)
+                    .into_iter()
+                    .map(|(path, paginator)| {
+                        let mut tc = ctx.base(&path, &feeds);
+                        tc.insert("taxonomy", &view);
+                        tc.insert("term", term_view);
+                        tc.insert("paginator", &paginator);
+                        let r = ctx.templates.render("taxonomy_term.html", &tc, None);
+                        (path, r)
+                    })
+                    .collect()
+            })
+            .collect();
+        for (path, r) in rendered.into_iter().flatten() {
+            match r {
+                Ok(html) => out.add_url(&path, html, owner),
+                Err(d) => {
+                    if !out.problems.contains(&d) {
+                        out.problems.push(d)
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Step: `404.html`.
+fn render_404(ctx: &Ctx<'_>, out: &mut Out) {
+    let c = &ctx.site.config;
+    let tc = ctx.base("/404.html", &feed_views(c, "/", &c.title));
+    if let Some(html) = out.render(ctx, "404.html", &tc, None) {
+        out.add_file("404.html".into(), html, Path::new("templates/404.html"));
+    }
+}
+
+/// Step: a redirect page at every alias.
+fn render_aliases(ctx: &Ctx<'_>, out: &mut Out) {
+    let c = &ctx.site.config;
+    for p in &ctx.site.content.pages {
+        for (alias, _) in &p.aliases {
+            let mut tc = ctx.base(alias, &feed_views(c, "/", &c.title));
+            tc.insert("redirect_to", &c.url(&p.path));
+            if let Some(html) = out.render(ctx, "alias.html", &tc, Some(&p.file)) {
+                out.add_url(alias, html, &p.file);
+            }
+        }
+    }
+}
+
+/// Step: the theme's `static/`, then the site's (which wins), then loose
+/// files under `content/`.
+fn copy_static(ctx: &Ctx<'_>, out: &mut Out) {
+    let site = ctx.site;
+    let theme_static = site.root.join("themes").join(&site.config.theme).join("static");
+    if theme_static.is_dir() {
+        copy_tree(&theme_static, &mut out.output);
+    } else if site.config.theme == "default" {
+        if let Some(dir) = crate::templates::DEFAULT_THEME.get_dir("static") {
+            add_embedded(dir, &mut out.output);
+        }
+    }
+    copy_tree(&site.root.join("static"), &mut out.output);
+    for (src, url_path) in &site.content.assets {
+        out.output.copies.insert(url_path.trim_start_matches('/').to_string(), site.root.join(src));
+    }
+}
+
+fn copy_tree(dir: &Path, output: &mut Output) {
+    if !dir.is_dir() {
+        return;
+    }
+    for entry in walkdir::WalkDir::new(dir).sort_by_file_name().into_iter().filter_map(|e| e.ok()) {
+        if entry.file_type().is_file() {
+            let rel = entry.path().strip_prefix(dir).expect("child").to_string_lossy().replace('\\', "/");
+            output.files.remove(&rel);
+            output.copies.insert(rel, entry.path().to_path_buf());
+        }
+    }
+}
+
+fn add_embedded(dir: &include_dir::Dir<'_>, output: &mut Output) {
+    for f in dir.files() {
+        if let Some(rel) = f.path().to_str().and_then(|p| p.strip_prefix("static/")) {
+            output.add(rel.to_string(), f.contents().to_vec());
+        }
+    }
+    for d in dir.dirs() {
+        add_embedded(d, output);
+    }
+}

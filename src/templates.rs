@@ -1,0 +1,182 @@
+//! Loading Tera templates from the theme and the site, and turning Tera's
+//! errors into diagnostics that name the template file and line.
+
+use crate::config::Config;
+use crate::error::{Diagnostic, Error, Result};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use walkdir::WalkDir;
+
+/// The default theme, built into the binary so `herald init` works anywhere.
+pub static DEFAULT_THEME: include_dir::Dir<'static> = include_dir::include_dir!("$CARGO_MANIFEST_DIR/themes/default");
+
+/// Where a template came from, for error messages.
+#[derive(Debug, Clone)]
+struct Source {
+    file: PathBuf,
+    text: String,
+}
+
+/// Loaded templates.
+pub struct Templates {
+    pub tera: tera::Tera,
+    sources: BTreeMap<String, Source>,
+}
+
+impl Templates {
+    /// Loads `themes/<theme>/templates`, then the site's `templates/` over it.
+    pub fn load(root: &Path, config: &Config) -> Result<Templates> {
+        let theme_dir = root.join("themes").join(&config.theme);
+        let mut sources = BTreeMap::new();
+        if theme_dir.is_dir() {
+            read_dir_templates(root, &theme_dir.join("templates"), &mut sources)?;
+        } else if config.theme == "default" {
+            for file in embedded_files(&DEFAULT_THEME) {
+                if let Some(name) = file.path().to_str().and_then(|p| p.strip_prefix("templates/")) {
+                    let text = file.contents_utf8().unwrap_or_default().to_string();
+                    let path = Path::new("themes/default").join(file.path());
+                    sources.insert(name.to_string(), Source { file: path, text });
+                }
+            }
+        } else {
+            let available = list_themes(root);
+            let text = std::fs::read_to_string(root.join(crate::config::CONFIG_FILE)).unwrap_or_default();
+            return Err(Diagnostic::new(crate::config::CONFIG_FILE, format!("theme `{}` not found in themes/", config.theme))
+                .at_opt_line(crate::config::find_key_line(&text, "theme"))
+                .help(if available.is_empty() {
+                    "put the theme in themes/NAME/, or use theme = \"default\" (built in)".to_string()
+                } else {
+                    format!("themes here: {}", available.join(", "))
+                })
+                .into());
+        }
+        read_dir_templates(root, &root.join("templates"), &mut sources)?;
+
+        let mut tera = tera::Tera::default();
+        tera.autoescape_on(vec![".html", ".htm", ".xml"]);
+        let raw: Vec<(String, String)> = sources.iter().map(|(n, s)| (n.clone(), s.text.clone())).collect();
+        if let Err(e) = tera.add_raw_templates(raw) {
+            return Err(template_error(&sources, None, &e).into());
+        }
+        Ok(Templates { tera, sources })
+    }
+
+    /// True when a template of that name exists.
+    pub fn has(&self, name: &str) -> bool {
+        self.sources.contains_key(name)
+    }
+
+    /// Renders `name`; `for_file` is the content file that asked for it.
+    pub fn render(&self, name: &str, ctx: &tera::Context, for_file: Option<&Path>) -> Result<String, Diagnostic> {
+        if !self.has(name) {
+            let mut d = Diagnostic::new(
+                for_file.map_or_else(|| PathBuf::from("templates"), Path::to_path_buf),
+                format!("template `{name}` not found"),
+            )
+            .help(format!("create templates/{name} (or themes/<theme>/templates/{name}), or fix the `template` key"));
+            if let Some(f) = for_file {
+                d.file = f.to_path_buf();
+            }
+            return Err(d);
+        }
+        self.tera
+            .render(name, ctx)
+            .map_err(|e| template_error(&self.sources, Some(name), &e))
+    }
+}
+
+fn embedded_files<'a>(dir: &'a include_dir::Dir<'a>) -> Vec<&'a include_dir::File<'a>> {
+    let mut out: Vec<&include_dir::File> = dir.files().collect();
+    for d in dir.dirs() {
+        out.extend(embedded_files(d));
+    }
+    out
+}
+
+fn read_dir_templates(root: &Path, dir: &Path, into: &mut BTreeMap<String, Source>) -> Result<()> {
+    if !dir.is_dir() {
+        return Ok(());
+    }
+    for entry in WalkDir::new(dir).sort_by_file_name() {
+        let entry = entry.map_err(|e| Error::io("read", dir, e.into()))?;
+        if !entry.file_type().is_file() || entry.file_name().to_string_lossy().starts_with('.') {
+            continue;
+        }
+        let name = entry
+            .path()
+            .strip_prefix(dir)
+            .expect("child of dir")
+            .to_string_lossy()
+            .replace('\\', "/");
+        let text = std::fs::read_to_string(entry.path()).map_err(|e| Error::io("read", entry.path(), e))?;
+        let file = entry.path().strip_prefix(root).unwrap_or(entry.path()).to_path_buf();
+        into.insert(name, Source { file, text });
+    }
+    Ok(())
+}
+
+/// Names of the folders in `themes/`.
+pub fn list_themes(root: &Path) -> Vec<String> {
+    let mut out: Vec<String> = std::fs::read_dir(root.join("themes"))
+        .map(|rd| {
+            rd.filter_map(|e| e.ok())
+                .filter(|e| e.path().is_dir())
+                .filter_map(|e| e.file_name().to_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default();
+    out.sort();
+    out
+}
+
+/// Turns a Tera error into a diagnostic naming the template file and line.
+fn template_error(sources: &BTreeMap<String, Source>, rendering: Option<&str>, e: &tera::Error) -> Diagnostic {
+    let mut chain = vec![e.to_string()];
+    let mut cur: Option<&dyn std::error::Error> = std::error::Error::source(e);
+    while let Some(s) = cur {
+        chain.push(s.to_string());
+        cur = s.source();
+    }
+    // The template at fault: named in the first message as 'name'.
+    let named = chain
+        .iter()
+        .find_map(|m| m.split('\'').nth(1).filter(|n| sources.contains_key(*n)).map(String::from))
+        .or_else(|| rendering.map(String::from));
+    let source = named.as_ref().and_then(|n| sources.get(n));
+    let file = source.map_or_else(|| PathBuf::from("templates"), |s| s.file.clone());
+    let detail = chain.last().cloned().unwrap_or_default();
+
+    // Syntax errors carry ` --> line:col`.
+    let mut line = chain.iter().find_map(|m| {
+        m.split("--> ")
+            .nth(1)
+            .and_then(|rest| rest.split(':').next())
+            .and_then(|n| n.trim().parse::<usize>().ok())
+    });
+    // Runtime errors name the variable or filter in backticks: find it in the source.
+    if line.is_none() {
+        if let Some(src) = source {
+            line = detail
+                .split('`')
+                .skip(1)
+                .step_by(2)
+                .find_map(|needle| src.text.lines().position(|l| l.contains(needle)).map(|i| i + 1));
+        }
+    }
+    let first = chain.first().cloned().unwrap_or_default();
+    let message = if chain.len() > 1 {
+        let mut rest: Vec<String> = chain[1..].iter().map(|m| m.trim().to_string()).collect();
+        rest.dedup();
+        format!("{first}: {}", rest.join(": "))
+    } else {
+        first
+    };
+    let help = if message.contains("not found in context") {
+        "check the variable's name against docs/templates.md; use `| default(value=\"\")` for optional values"
+    } else if line.is_some() && rendering.is_none() {
+        "fix the template syntax at that line (see https://keats.github.io/tera/docs/)"
+    } else {
+        "see docs/templates.md for the variables each template receives"
+    };
+    Diagnostic::new(file, message.replace('\n', " ")).at_opt_line(line).help(help)
+}
