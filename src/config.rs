@@ -234,9 +234,15 @@ impl Config {
         for t in &taxonomies {
             if t.name.is_empty() || slug::slugify(&t.name) != t.name {
                 problems.push(
-                    Diagnostic::new(file, format!("taxonomy name `{}` is not usable in a URL", t.name))
-                        .at_opt_line(find_value_line(text, &t.name))
-                        .help(format!("use lowercase letters, digits and dashes, e.g. `{}`", slug::slugify(&t.name))),
+                    Diagnostic::new(
+                        file,
+                        format!("taxonomy name `{}` is not usable in a URL", t.name),
+                    )
+                    .at_opt_line(find_value_line(text, &t.name))
+                    .help(format!(
+                        "use lowercase letters, digits and dashes, e.g. `{}`",
+                        slug::slugify(&t.name)
+                    )),
                 );
             }
             if !seen.insert(t.name.clone()) {
@@ -283,18 +289,21 @@ impl Config {
 
 /// The 1-based line where `key = …` is first written, if it is.
 pub fn find_key_line(text: &str, key: &str) -> Option<usize> {
-    text.lines().position(|l| {
-        let l = l.trim_start();
-        l.strip_prefix(key)
-            .is_some_and(|rest| rest.trim_start().starts_with('='))
-    })
-    .map(|i| i + 1)
+    text.lines()
+        .position(|l| {
+            let l = l.trim_start();
+            l.strip_prefix(key)
+                .is_some_and(|rest| rest.trim_start().starts_with('='))
+        })
+        .map(|i| i + 1)
 }
 
 /// The 1-based line where the string value `"value"` first appears.
 fn find_value_line(text: &str, value: &str) -> Option<usize> {
     let quoted = format!("\"{value}\"");
-    text.lines().position(|l| l.contains(&quoted)).map(|i| i + 1)
+    text.lines()
+        .position(|l| l.contains(&quoted))
+        .map(|i| i + 1)
 }
 
 /// TOML to JSON for templates: dates become RFC 3339 strings.
@@ -331,8 +340,9 @@ mod tests {
 
     #[test]
     fn unknown_key_names_line_and_suggests() {
-        let err = Config::parse("base_url = \"https://x.example\"\ntitle = \"X\"\n\n[feeds]\nlimt = 3\n")
-            .unwrap_err();
+        let err =
+            Config::parse("base_url = \"https://x.example\"\ntitle = \"X\"\n\n[feeds]\nlimt = 3\n")
+                .unwrap_err();
         let d = &err.diagnostics()[0];
         assert_eq!(d.line, Some(5));
         assert_eq!(d.message, "unknown key `limt`");
@@ -347,8 +357,10 @@ mod tests {
 
     #[test]
     fn unknown_feed_format_is_explained() {
-        let err = Config::parse("base_url = \"https://x.example\"\ntitle = \"X\"\n[feeds]\nformats = [\"atm\"]")
-            .unwrap_err();
+        let err = Config::parse(
+            "base_url = \"https://x.example\"\ntitle = \"X\"\n[feeds]\nformats = [\"atm\"]",
+        )
+        .unwrap_err();
         let d = &err.diagnostics()[0];
         assert_eq!(d.message, "unknown value `atm`");
         assert_eq!(d.help.as_deref(), Some("did you mean `atom`?"));

@@ -21,13 +21,24 @@ fn run(args: cli::Cli) -> herald::Result<()> {
     let today = chrono::Local::now().date_naive();
     match args.command {
         cli::Command::Init { dir } => {
-            let dir = if dir.is_absolute() { dir } else { args.root.join(dir) };
+            let dir = if dir.is_absolute() {
+                dir
+            } else {
+                args.root.join(dir)
+            };
             let files = commands::init::init(&dir, today)?;
-            println!("Created a site in {} ({} files). Next: cd there and run `herald serve`.", dir.display(), files.len());
+            println!(
+                "Created a site in {} ({} files). Next: cd there and run `herald serve`.",
+                dir.display(),
+                files.len()
+            );
         }
         cli::Command::New { title, section } => {
             let path = commands::new::new_entry(&args.root, &title, &section, today)?;
-            println!("Created {} (a draft: set draft = false to publish)", path.display());
+            println!(
+                "Created {} (a draft: set draft = false to publish)",
+                path.display()
+            );
         }
         cli::Command::Build { build, output_dir } => {
             let mut opts = build_options(&args.root, &build);
@@ -44,7 +55,13 @@ fn run(args: cli::Cli) -> herald::Result<()> {
         }
         cli::Command::Check { build } => {
             let r = commands::check(&build_options(&args.root, &build))?;
-            println!("No problems: {} pages, {} sections, {} files would be written ({} ms)", r.pages, r.sections, r.files, r.elapsed.as_millis());
+            println!(
+                "No problems: {} pages, {} sections, {} files would be written ({} ms)",
+                r.pages,
+                r.sections,
+                r.files,
+                r.elapsed.as_millis()
+            );
         }
     }
     Ok(())

@@ -73,13 +73,33 @@ pub fn render(text: &str, opts: &RenderOptions<'_>) -> Result<Rendered, Vec<Brok
 
     for (event, range) in parser {
         let event = match event {
-            Event::Start(Tag::Link { link_type, dest_url, title, id }) => {
+            Event::Start(Tag::Link {
+                link_type,
+                dest_url,
+                title,
+                id,
+            }) => {
                 let dest_url = rewrite_url(dest_url, opts, range.start, &mut broken);
-                Event::Start(Tag::Link { link_type, dest_url, title, id })
+                Event::Start(Tag::Link {
+                    link_type,
+                    dest_url,
+                    title,
+                    id,
+                })
             }
-            Event::Start(Tag::Image { link_type, dest_url, title, id }) => {
+            Event::Start(Tag::Image {
+                link_type,
+                dest_url,
+                title,
+                id,
+            }) => {
                 let dest_url = rewrite_url(dest_url, opts, range.start, &mut broken);
-                Event::Start(Tag::Image { link_type, dest_url, title, id })
+                Event::Start(Tag::Image {
+                    link_type,
+                    dest_url,
+                    title,
+                    id,
+                })
             }
             Event::Html(ref h) | Event::InlineHtml(ref h) if h.trim() == MORE => {
                 if summary_at.is_none() {
@@ -136,7 +156,10 @@ fn rewrite_url<'a>(
                 u.into()
             }
             None => {
-                broken.push(BrokenLink { offset, link: url.to_string() });
+                broken.push(BrokenLink {
+                    offset,
+                    link: url.to_string(),
+                });
                 url
             }
         };
@@ -154,7 +177,9 @@ fn rewrite_url<'a>(
 fn has_scheme(url: &str) -> bool {
     url.split_once(':').is_some_and(|(scheme, _)| {
         !scheme.is_empty()
-            && scheme.chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+            && scheme
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
             && scheme.starts_with(|c: char| c.is_ascii_alphabetic())
     })
 }
@@ -184,7 +209,11 @@ fn add_heading_ids(events: &mut Vec<Event<'_>>, anchors: bool) -> Vec<Heading> {
             .collect();
         let base = explicit.unwrap_or_else(|| {
             let s = slug::slugify(&title);
-            if s.is_empty() { "section".to_string() } else { s }
+            if s.is_empty() {
+                "section".to_string()
+            } else {
+                s
+            }
         });
         let mut unique = base.clone();
         let mut n = 1;
@@ -294,7 +323,11 @@ mod tests {
 
     #[test]
     fn headings_get_unique_ids_and_nest() {
-        let r = render("## Intro\n### Details\n## Intro\n## Custom {#mine}", &opts(&none)).unwrap();
+        let r = render(
+            "## Intro\n### Details\n## Intro\n## Custom {#mine}",
+            &opts(&none),
+        )
+        .unwrap();
         assert!(r.html.contains(r#"<h2 id="intro">"#));
         assert!(r.html.contains(r#"<h2 id="intro-1">"#));
         assert!(r.html.contains(r#"<h2 id="mine">"#));
@@ -305,9 +338,17 @@ mod tests {
     #[test]
     fn anchors_are_added_when_asked() {
         let resolve = none;
-        let o = RenderOptions { heading_anchors: true, ..opts(&resolve) };
+        let o = RenderOptions {
+            heading_anchors: true,
+            ..opts(&resolve)
+        };
         let r = render("## A `code` title", &o).unwrap();
-        assert!(r.html.contains(r##"<a class="anchor" href="#a-code-title""##), "{}", r.html);
+        assert!(
+            r.html
+                .contains(r##"<a class="anchor" href="#a-code-title""##),
+            "{}",
+            r.html
+        );
     }
 
     #[test]
@@ -324,14 +365,27 @@ mod tests {
         let r = render("[a](@/news/a.md#top)", &opts(&resolve)).unwrap();
         assert!(r.html.contains(r#"href="https://x.example/news/a/#top""#));
         let err = render("ok\n\n[b](@/news/missing.md)", &opts(&resolve)).unwrap_err();
-        assert_eq!(err, vec![BrokenLink { offset: 4, link: "@/news/missing.md".into() }]);
+        assert_eq!(
+            err,
+            vec![BrokenLink {
+                offset: 4,
+                link: "@/news/missing.md".into()
+            }]
+        );
     }
 
     #[test]
     fn feed_rendering_makes_urls_absolute() {
         let base = reqwest::Url::parse("https://x.example/news/a/").unwrap();
-        let o = RenderOptions { absolute_base: Some(&base), ..opts(&none) };
-        let r = render("![i](pic.png) [r](/about/) [e](https://e.example/) [m](mailto:a@b.c) [f](#x)", &o).unwrap();
+        let o = RenderOptions {
+            absolute_base: Some(&base),
+            ..opts(&none)
+        };
+        let r = render(
+            "![i](pic.png) [r](/about/) [e](https://e.example/) [m](mailto:a@b.c) [f](#x)",
+            &o,
+        )
+        .unwrap();
         assert!(r.html.contains(r#"src="https://x.example/news/a/pic.png""#));
         assert!(r.html.contains(r#"href="https://x.example/about/""#));
         assert!(r.html.contains(r#"href="https://e.example/""#));

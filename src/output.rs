@@ -54,7 +54,12 @@ pub fn write_atomically(output: &Output, out_dir: &Path) -> Result<()> {
     let name = out_dir
         .file_name()
         .and_then(|n| n.to_str())
-        .ok_or_else(|| Error::Other(format!("`{}` is not a usable output folder", out_dir.display())))?;
+        .ok_or_else(|| {
+            Error::Other(format!(
+                "`{}` is not a usable output folder",
+                out_dir.display()
+            ))
+        })?;
     let staging = tempfile::Builder::new()
         .prefix(&format!(".{name}.new-"))
         .tempdir_in(&parent)
@@ -103,7 +108,9 @@ pub fn write_tree(output: &Output, dir: &Path) -> Result<()> {
     })?;
     output.copies.par_iter().try_for_each(|(rel, src)| {
         let path = dir.join(rel);
-        std::fs::copy(src, &path).map(|_| ()).map_err(|e| Error::io("copy", src, e))
+        std::fs::copy(src, &path)
+            .map(|_| ())
+            .map_err(|e| Error::io("copy", src, e))
     })
 }
 
@@ -127,9 +134,15 @@ mod tests {
         let mut o = Output::default();
         o.add("index.html", "new");
         write_atomically(&o, &out).unwrap();
-        assert_eq!(std::fs::read_to_string(out.join("index.html")).unwrap(), "new");
+        assert_eq!(
+            std::fs::read_to_string(out.join("index.html")).unwrap(),
+            "new"
+        );
         assert!(!out.join("old").exists());
-        let names: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        let names: Vec<_> = std::fs::read_dir(tmp.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
         assert_eq!(names, vec![std::ffi::OsString::from("public")]);
     }
 }

@@ -46,7 +46,12 @@ impl Site {
     pub fn load_with_config(root: &Path, config: Config, opts: &LoadOptions) -> Result<Site> {
         let content = content::load(root, &config, opts)?;
         let taxonomies = collect_taxonomies(&config, &content)?;
-        Ok(Site { root: root.to_path_buf(), config, content, taxonomies })
+        Ok(Site {
+            root: root.to_path_buf(),
+            config,
+            content,
+            taxonomies,
+        })
     }
 
     /// URL path of a taxonomy's list page.
@@ -86,12 +91,19 @@ fn collect_taxonomies(config: &Config, content: &Content) -> Result<Vec<Taxonomy
                 let slug = slug::slugify(value);
                 if slug.is_empty() {
                     problems.push(
-                        Diagnostic::new(&page.file, format!("{name} term \"{value}\" has no letters or digits"))
-                            .help("use a word, e.g. \"security\""),
+                        Diagnostic::new(
+                            &page.file,
+                            format!("{name} term \"{value}\" has no letters or digits"),
+                        )
+                        .help("use a word, e.g. \"security\""),
                     );
                     continue;
                 }
-                let term = map.entry(slug.clone()).or_insert_with(|| Term { name: value.clone(), slug, pages: Vec::new() });
+                let term = map.entry(slug.clone()).or_insert_with(|| Term {
+                    name: value.clone(),
+                    slug,
+                    pages: Vec::new(),
+                });
                 if !term.pages.contains(&i) {
                     term.pages.push(i);
                 }
@@ -106,7 +118,11 @@ fn collect_taxonomies(config: &Config, content: &Content) -> Result<Vec<Taxonomy
         .iter()
         .map(|t| Taxonomy {
             name: t.name.clone(),
-            terms: terms.remove(t.name.as_str()).unwrap_or_default().into_values().collect(),
+            terms: terms
+                .remove(t.name.as_str())
+                .unwrap_or_default()
+                .into_values()
+                .collect(),
         })
         .collect())
 }

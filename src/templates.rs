@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 use walkdir::WalkDir;
 
 /// The default theme, built into the binary so `herald init` works anywhere.
-pub static DEFAULT_THEME: include_dir::Dir<'static> = include_dir::include_dir!("$CARGO_MANIFEST_DIR/themes/default");
+pub static DEFAULT_THEME: include_dir::Dir<'static> =
+    include_dir::include_dir!("$CARGO_MANIFEST_DIR/themes/default");
 
 /// Where a template came from, for error messages.
 #[derive(Debug, Clone)]
@@ -32,7 +33,11 @@ impl Templates {
             read_dir_templates(root, &theme_dir.join("templates"), &mut sources)?;
         } else if config.theme == "default" {
             for file in embedded_files(&DEFAULT_THEME) {
-                if let Some(name) = file.path().to_str().and_then(|p| p.strip_prefix("templates/")) {
+                if let Some(name) = file
+                    .path()
+                    .to_str()
+                    .and_then(|p| p.strip_prefix("templates/"))
+                {
                     let text = file.contents_utf8().unwrap_or_default().to_string();
                     let path = Path::new("themes/default").join(file.path());
                     sources.insert(name.to_string(), Source { file: path, text });
@@ -40,21 +45,31 @@ impl Templates {
             }
         } else {
             let available = list_themes(root);
-            let text = std::fs::read_to_string(root.join(crate::config::CONFIG_FILE)).unwrap_or_default();
-            return Err(Diagnostic::new(crate::config::CONFIG_FILE, format!("theme `{}` not found in themes/", config.theme))
-                .at_opt_line(crate::config::find_key_line(&text, "theme"))
-                .help(if available.is_empty() {
-                    "put the theme in themes/NAME/, or use theme = \"default\" (built in)".to_string()
-                } else {
-                    format!("themes here: {}", available.join(", "))
-                })
-                .into());
+            let text =
+                std::fs::read_to_string(root.join(crate::config::CONFIG_FILE)).unwrap_or_default();
+            return Err(Diagnostic::new(
+                crate::config::CONFIG_FILE,
+                format!("theme `{}` not found in themes/", config.theme),
+            )
+            .at_opt_line(crate::config::find_key_line(&text, "theme"))
+            .help(if available.is_empty() {
+                "put the theme in themes/NAME/, or use theme = \"default\" (built in)".to_string()
+            } else {
+                format!("themes here: {}", available.join(", "))
+            })
+            .into());
         }
         read_dir_templates(root, &root.join("templates"), &mut sources)?;
 
         let mut tera = tera::Tera::default();
         tera.autoescape_on(vec![".html", ".htm", ".xml"]);
-        let raw: Vec<(String, String)> = sources.iter().map(|(n, s)| (n.clone(), s.text.clone())).collect();
+        // Tera's own escaper also turns `/` into `&#x2F;`, which makes every
+        // URL in a page unreadable; escaping `&<>"` is what HTML needs.
+        tera.set_escape_fn(escape_html);
+        let raw: Vec<(String, String)> = sources
+            .iter()
+            .map(|(n, s)| (n.clone(), s.text.clone()))
+            .collect();
         if let Err(e) = tera.add_raw_templates(raw) {
             return Err(template_error(&sources, None, &e).into());
         }
@@ -67,7 +82,12 @@ impl Templates {
     }
 
     /// Renders `name`; `for_file` is the content file that asked for it.
-    pub fn render(&self, name: &str, ctx: &tera::Context, for_file: Option<&Path>) -> Result<String, Diagnostic> {
+    pub fn render(
+        &self,
+        name: &str,
+        ctx: &tera::Context,
+        for_file: Option<&Path>,
+    ) -> Result<String, Diagnostic> {
         if !self.has(name) {
             let mut d = Diagnostic::new(
                 for_file.map_or_else(|| PathBuf::from("templates"), Path::to_path_buf),
@@ -83,6 +103,13 @@ impl Templates {
             .render(name, ctx)
             .map_err(|e| template_error(&self.sources, Some(name), &e))
     }
+}
+
+/// Escapes text for HTML content and double-quoted attributes.
+fn escape_html(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    pulldown_cmark_escape::escape_html(&mut out, s).expect("writing to a String cannot fail");
+    out
 }
 
 fn embedded_files<'a>(dir: &'a include_dir::Dir<'a>) -> Vec<&'a include_dir::File<'a>> {
@@ -108,8 +135,13 @@ fn read_dir_templates(root: &Path, dir: &Path, into: &mut BTreeMap<String, Sourc
             .expect("child of dir")
             .to_string_lossy()
             .replace('\\', "/");
-        let text = std::fs::read_to_string(entry.path()).map_err(|e| Error::io("read", entry.path(), e))?;
-        let file = entry.path().strip_prefix(root).unwrap_or(entry.path()).to_path_buf();
+        let text = std::fs::read_to_string(entry.path())
+            .map_err(|e| Error::io("read", entry.path(), e))?;
+        let file = entry
+            .path()
+            .strip_prefix(root)
+            .unwrap_or(entry.path())
+            .to_path_buf();
         into.insert(name, Source { file, text });
     }
     Ok(())
@@ -130,7 +162,11 @@ pub fn list_themes(root: &Path) -> Vec<String> {
 }
 
 /// Turns a Tera error into a diagnostic naming the template file and line.
-fn template_error(sources: &BTreeMap<String, Source>, rendering: Option<&str>, e: &tera::Error) -> Diagnostic {
+fn template_error(
+    sources: &BTreeMap<String, Source>,
+    rendering: Option<&str>,
+    e: &tera::Error,
+) -> Diagnostic {
     let mut chain = vec![e.to_string()];
     let mut cur: Option<&dyn std::error::Error> = std::error::Error::source(e);
     while let Some(s) = cur {
@@ -140,7 +176,12 @@ fn template_error(sources: &BTreeMap<String, Source>, rendering: Option<&str>, e
     // The template at fault: named in the first message as 'name'.
     let named = chain
         .iter()
-        .find_map(|m| m.split('\'').nth(1).filter(|n| sources.contains_key(*n)).map(String::from))
+        .find_map(|m| {
+            m.split('\'')
+                .nth(1)
+                .filter(|n| sources.contains_key(*n))
+                .map(String::from)
+        })
         .or_else(|| rendering.map(String::from));
     let source = named.as_ref().and_then(|n| sources.get(n));
     let file = source.map_or_else(|| PathBuf::from("templates"), |s| s.file.clone());
@@ -156,11 +197,12 @@ fn template_error(sources: &BTreeMap<String, Source>, rendering: Option<&str>, e
     // Runtime errors name the variable or filter in backticks: find it in the source.
     if line.is_none() {
         if let Some(src) = source {
-            line = detail
-                .split('`')
-                .skip(1)
-                .step_by(2)
-                .find_map(|needle| src.text.lines().position(|l| l.contains(needle)).map(|i| i + 1));
+            line = detail.split('`').skip(1).step_by(2).find_map(|needle| {
+                src.text
+                    .lines()
+                    .position(|l| l.contains(needle))
+                    .map(|i| i + 1)
+            });
         }
     }
     let first = chain.first().cloned().unwrap_or_default();
@@ -178,5 +220,7 @@ fn template_error(sources: &BTreeMap<String, Source>, rendering: Option<&str>, e
     } else {
         "see docs/templates.md for the variables each template receives"
     };
-    Diagnostic::new(file, message.replace('\n', " ")).at_opt_line(line).help(help)
+    Diagnostic::new(file, message.replace('\n', " "))
+        .at_opt_line(line)
+        .help(help)
 }

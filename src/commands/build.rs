@@ -39,7 +39,11 @@ impl BuildOptions {
     }
 
     fn load_options(&self) -> LoadOptions {
-        LoadOptions { drafts: self.drafts, future: self.future, now: self.now }
+        LoadOptions {
+            drafts: self.drafts,
+            future: self.future,
+            now: self.now,
+        }
     }
 }
 
@@ -83,8 +87,15 @@ pub fn render_site(opts: &BuildOptions) -> Result<(Site, Output)> {
 
 /// The output folder a build writes to.
 pub fn output_dir(opts: &BuildOptions, config_dir: &Path) -> PathBuf {
-    let dir = opts.output_dir.clone().unwrap_or_else(|| config_dir.to_path_buf());
-    if dir.is_absolute() { dir } else { opts.root.join(dir) }
+    let dir = opts
+        .output_dir
+        .clone()
+        .unwrap_or_else(|| config_dir.to_path_buf());
+    if dir.is_absolute() {
+        dir
+    } else {
+        opts.root.join(dir)
+    }
 }
 
 /// Builds the site into its output folder, atomically.
@@ -127,15 +138,19 @@ pub fn broken_internal_links(site: &Site, output: &Output) -> Vec<Diagnostic> {
         let file = Output::file_for_url_path(path);
         output.files.contains_key(&file)
             || output.copies.contains_key(&file)
-            || output.files.contains_key(&format!("{}/index.html", file.trim_end_matches('/')))
+            || output
+                .files
+                .contains_key(&format!("{}/index.html", file.trim_end_matches('/')))
     };
     let mut problems = Vec::new();
     for p in &site.content.pages {
         let base = reqwest::Url::parse(&c.url(&p.path)).expect("base_url is absolute");
-        let parser = Parser::new_ext(&p.body, crate::markdown::parser_options(false)).into_offset_iter();
+        let parser =
+            Parser::new_ext(&p.body, crate::markdown::parser_options(false)).into_offset_iter();
         for (event, range) in parser {
             let dest = match event {
-                Event::Start(Tag::Link { dest_url, .. }) | Event::Start(Tag::Image { dest_url, .. }) => dest_url,
+                Event::Start(Tag::Link { dest_url, .. })
+                | Event::Start(Tag::Image { dest_url, .. }) => dest_url,
                 _ => continue,
             };
             if dest.starts_with("@/") || dest.starts_with('#') || dest.is_empty() {
@@ -150,9 +165,12 @@ pub fn broken_internal_links(site: &Site, output: &Output) -> Vec<Diagnostic> {
             let decoded = percent_decode(path);
             if !exists(&decoded) {
                 problems.push(
-                    Diagnostic::new(&p.file, format!("link `{dest}` points at {path}, which this site does not have"))
-                        .at_line(crate::error::line_of(&p.body, range.start) + p.body_line - 1)
-                        .help("link to another entry with `@/section/file.md`, or fix the path"),
+                    Diagnostic::new(
+                        &p.file,
+                        format!("link `{dest}` points at {path}, which this site does not have"),
+                    )
+                    .at_line(crate::error::line_of(&p.body, range.start) + p.body_line - 1)
+                    .help("link to another entry with `@/section/file.md`, or fix the path"),
                 );
             }
         }
@@ -161,5 +179,7 @@ pub fn broken_internal_links(site: &Site, output: &Output) -> Vec<Diagnostic> {
 }
 
 fn percent_decode(s: &str) -> String {
-    percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned()
+    percent_encoding::percent_decode_str(s)
+        .decode_utf8_lossy()
+        .into_owned()
 }

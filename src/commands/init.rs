@@ -48,7 +48,10 @@ pub fn init(dir: &Path, today: chrono::NaiveDate) -> Result<Vec<PathBuf>> {
         ("site.toml".into(), SITE_TOML.into()),
         ("content/_index.md".into(), ROOT_INDEX.into()),
         ("content/news/_index.md".into(), NEWS_INDEX.into()),
-        (format!("content/news/{today}-welcome.md").into(), welcome.into_bytes()),
+        (
+            format!("content/news/{today}-welcome.md").into(),
+            welcome.into_bytes(),
+        ),
         ("static/.gitkeep".into(), Vec::new()),
     ];
     collect_theme(&crate::templates::DEFAULT_THEME, &mut files);
@@ -66,7 +69,10 @@ pub fn init(dir: &Path, today: chrono::NaiveDate) -> Result<Vec<PathBuf>> {
 
 fn collect_theme(dir: &include_dir::Dir<'_>, into: &mut Vec<(PathBuf, Vec<u8>)>) {
     for f in dir.files() {
-        into.push((Path::new("themes/default").join(f.path()), f.contents().to_vec()));
+        into.push((
+            Path::new("themes/default").join(f.path()),
+            f.contents().to_vec(),
+        ));
     }
     for d in dir.dirs() {
         collect_theme(d, into);

@@ -33,7 +33,9 @@ pub fn split<'a>(file: &Path, text: &'a str) -> Result<Split<'a>, Diagnostic> {
         } else {
             "start the file with a line `+++`, then `title = \"…\"`, then another `+++` line"
         };
-        return Err(Diagnostic::new(file, "missing front matter").at_line(1).help(help));
+        return Err(Diagnostic::new(file, "missing front matter")
+            .at_line(1)
+            .help(help));
     }
     let after_open = first_line.len();
     let mut offset = after_open;
@@ -152,7 +154,8 @@ pub fn parse_date(
     key: &str,
     value: &Spanned<toml::Value>,
 ) -> Result<DateTime<FixedOffset>, Diagnostic> {
-    let line = crate::error::line_of(split.front_matter, value.span().start) + split.front_matter_line - 1;
+    let line =
+        crate::error::line_of(split.front_matter, value.span().start) + split.front_matter_line - 1;
     let text = match value.get_ref() {
         toml::Value::Datetime(d) => d.to_string(),
         toml::Value::String(s) => s.clone(),
@@ -174,7 +177,12 @@ pub fn parse_date_str(s: &str) -> Option<DateTime<FixedOffset>> {
         return Some(d);
     }
     let utc = FixedOffset::east_opt(0)?;
-    for fmt in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"] {
+    for fmt in [
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d %H:%M",
+    ] {
         if let Ok(d) = NaiveDateTime::parse_from_str(s, fmt) {
             return utc.from_local_datetime(&d).single();
         }
@@ -196,7 +204,11 @@ pub fn date_prefix(stem: &str) -> Option<(DateTime<FixedOffset>, &str)> {
     let (date, rest) = stem.split_at(10);
     let rest = rest.strip_prefix('-').or_else(|| rest.strip_prefix('_'))?;
     let d = NaiveDate::parse_from_str(date, "%Y-%m-%d").ok()?;
-    Some((Utc.from_utc_datetime(&d.and_hms_opt(0, 0, 0)?).fixed_offset(), rest))
+    Some((
+        Utc.from_utc_datetime(&d.and_hms_opt(0, 0, 0)?)
+            .fixed_offset(),
+        rest,
+    ))
 }
 
 #[cfg(test)]
@@ -246,7 +258,12 @@ mod tests {
 
     #[test]
     fn dates_in_every_usual_form() {
-        for s in ["2026-03-04", "2026-03-04T10:00:00Z", "2026-03-04 10:00:00", "2026-03-04T10:00:00+02:00"] {
+        for s in [
+            "2026-03-04",
+            "2026-03-04T10:00:00Z",
+            "2026-03-04 10:00:00",
+            "2026-03-04T10:00:00+02:00",
+        ] {
             assert!(parse_date_str(s).is_some(), "{s}");
         }
         assert!(parse_date_str("2026-13-04").is_none());

@@ -78,10 +78,16 @@ pub fn load(root: &Path, config: &Config, opts: &LoadOptions) -> Result<Content>
     // Bundle assets and loose files.
     let mut assets = Vec::new();
     for (file, rel) in other_files {
-        match bundle_dirs.iter().find(|b| rel.starts_with(&format!("{b}/"))) {
+        match bundle_dirs
+            .iter()
+            .find(|b| rel.starts_with(&format!("{b}/")))
+        {
             Some(b) => {
                 let inner = rel[b.len() + 1..].to_string();
-                if let Some(page) = pages.iter_mut().find(|p| parent_dir(&p.rel) == b && p.rel.ends_with("/index.md")) {
+                if let Some(page) = pages
+                    .iter_mut()
+                    .find(|p| parent_dir(&p.rel) == b && p.rel.ends_with("/index.md"))
+                {
                     page.assets.push((file, inner));
                 }
             }
@@ -103,7 +109,11 @@ pub fn load(root: &Path, config: &Config, opts: &LoadOptions) -> Result<Content>
         .iter()
         .map(|p| (p.rel.clone(), config.url(&p.path)))
         .chain(sections.values().filter_map(|s| {
-            let rel = if s.dir.is_empty() { "_index.md".to_string() } else { format!("{}/_index.md", s.dir) };
+            let rel = if s.dir.is_empty() {
+                "_index.md".to_string()
+            } else {
+                format!("{}/_index.md", s.dir)
+            };
             s.file.as_ref().map(|_| (rel, config.url(&s.path)))
         }))
         .collect();
@@ -126,7 +136,10 @@ pub fn load(root: &Path, config: &Config, opts: &LoadOptions) -> Result<Content>
                 .collect::<Vec<_>>()
         })
     };
-    let page_results: Vec<_> = pages.par_iter().map(|p| render_one(&p.file, &p.body, p.body_line)).collect();
+    let page_results: Vec<_> = pages
+        .par_iter()
+        .map(|p| render_one(&p.file, &p.body, p.body_line))
+        .collect();
     for (page, r) in pages.iter_mut().zip(page_results) {
         match r {
             Ok(r) => page.rendered = r,
@@ -148,7 +161,11 @@ pub fn load(root: &Path, config: &Config, opts: &LoadOptions) -> Result<Content>
     }
 
     pages.sort_by(|a, b| a.rel.cmp(&b.rel));
-    let mut content = Content { pages, sections, assets };
+    let mut content = Content {
+        pages,
+        sections,
+        assets,
+    };
     assign_pages(&mut content);
     Ok(content)
 }
@@ -170,11 +187,16 @@ fn walk(content_dir: &Path) -> Result<(Vec<Found>, Vec<(PathBuf, String)>)> {
         if !entry.file_type().is_file() {
             continue;
         }
-        let rel_path = entry.path().strip_prefix(content_dir).expect("walkdir yields children");
+        let rel_path = entry
+            .path()
+            .strip_prefix(content_dir)
+            .expect("walkdir yields children");
         let Some(rel) = rel_path.to_str().map(|s| s.replace('\\', "/")) else {
-            return Err(Diagnostic::new(entry.path(), "file name is not valid UTF-8")
-                .help("rename the file using letters, digits, dashes and dots")
-                .into());
+            return Err(
+                Diagnostic::new(entry.path(), "file name is not valid UTF-8")
+                    .help("rename the file using letters, digits, dashes and dots")
+                    .into(),
+            );
         };
         let file = Path::new(CONTENT_DIR).join(rel_path);
         let name = entry.file_name().to_str().unwrap_or("");
@@ -218,16 +240,23 @@ fn parse_file(root: &Path, f: &Found) -> Result<Parsed> {
     let split = front_matter::split(&f.file, &text)?;
     match f.kind {
         Kind::Section => parse_section(f, &split).map(|s| Parsed::Section(Box::new(s))),
-        Kind::Page | Kind::Bundle => {
-            parse_page(f, &split).map(|p| Parsed::Page(Box::new(p)))
-        }
+        Kind::Page | Kind::Bundle => parse_page(f, &split).map(|p| Parsed::Page(Box::new(p))),
     }
 }
 
 fn parse_section(f: &Found, split: &Split<'_>) -> Result<Section> {
     let fm: SectionFrontMatter = front_matter::parse(&f.file, split)?;
     let dir = parent_dir(&f.rel).to_string();
-    let SectionFrontMatter { title, description, sort_by, paginate_by, weight, template, page_template, extra } = fm;
+    let SectionFrontMatter {
+        title,
+        description,
+        sort_by,
+        paginate_by,
+        weight,
+        template,
+        page_template,
+        extra,
+    } = fm;
     Ok(Section {
         file: Some(f.file.clone()),
         title: title.unwrap_or_else(|| title_from_dir(&dir)),
@@ -258,10 +287,18 @@ fn parse_page(f: &Found, split: &Split<'_>) -> Result<Page> {
     let (section, name) = match f.kind {
         Kind::Bundle => {
             let dir = parent_dir(&f.rel);
-            (parent_dir(dir).to_string(), dir.rsplit('/').next().unwrap_or(dir).to_string())
+            (
+                parent_dir(dir).to_string(),
+                dir.rsplit('/').next().unwrap_or(dir).to_string(),
+            )
         }
         _ => {
-            let stem = f.rel.rsplit('/').next().unwrap_or(&f.rel).trim_end_matches(".md");
+            let stem = f
+                .rel
+                .rsplit('/')
+                .next()
+                .unwrap_or(&f.rel)
+                .trim_end_matches(".md");
             (parent_dir(&f.rel).to_string(), stem.to_string())
         }
     };
@@ -289,13 +326,14 @@ fn parse_page(f: &Found, split: &Split<'_>) -> Result<Page> {
     } = fm;
 
     let mut parse_date = |key: &str, v: &Option<toml::Spanned<toml::Value>>| {
-        v.as_ref().and_then(|v| match front_matter::parse_date(&f.file, split, key, v) {
-            Ok(d) => Some(d),
-            Err(d) => {
-                problems.push(d);
-                None
-            }
-        })
+        v.as_ref()
+            .and_then(|v| match front_matter::parse_date(&f.file, split, key, v) {
+                Ok(d) => Some(d),
+                Err(d) => {
+                    problems.push(d);
+                    None
+                }
+            })
     };
     let date = parse_date("date", &date).or(name_date);
     let updated = parse_date("updated", &updated);
@@ -317,9 +355,12 @@ fn parse_page(f: &Found, split: &Split<'_>) -> Result<Page> {
             let slugged = slug::slugify(s.get_ref());
             if slugged.is_empty() {
                 problems.push(
-                    Diagnostic::new(&f.file, format!("`slug` \"{}\" has no letters or digits", s.get_ref()))
-                        .at_line(fm_line(s.span().start))
-                        .help("use letters, digits and dashes, e.g. slug = \"spring-release\""),
+                    Diagnostic::new(
+                        &f.file,
+                        format!("`slug` \"{}\" has no letters or digits", s.get_ref()),
+                    )
+                    .at_line(fm_line(s.span().start))
+                    .help("use letters, digits and dashes, e.g. slug = \"spring-release\""),
                 );
             }
             slugged
@@ -354,9 +395,12 @@ fn parse_page(f: &Found, split: &Split<'_>) -> Result<Page> {
         match normalize_path(a.get_ref()) {
             Some(p) if p != "/" => alias_paths.push((p, line)),
             _ => problems.push(
-                Diagnostic::new(&f.file, format!("alias \"{}\" is not a usable URL path", a.get_ref()))
-                    .at_line(line)
-                    .help("write the old address's path, e.g. aliases = [\"/blog/old-name/\"]"),
+                Diagnostic::new(
+                    &f.file,
+                    format!("alias \"{}\" is not a usable URL path", a.get_ref()),
+                )
+                .at_line(line)
+                .help("write the old address's path, e.g. aliases = [\"/blog/old-name/\"]"),
             ),
         }
     }
@@ -382,7 +426,8 @@ fn parse_page(f: &Found, split: &Split<'_>) -> Result<Page> {
         taxonomy_lines: taxonomies
             .keys()
             .filter_map(|k| {
-                crate::config::find_key_line(split.front_matter, k).map(|l| (k.clone(), l + split.front_matter_line - 1))
+                crate::config::find_key_line(split.front_matter, k)
+                    .map(|l| (k.clone(), l + split.front_matter_line - 1))
             })
             .collect(),
         taxonomies,
@@ -417,7 +462,11 @@ fn section_path(dir: &str) -> String {
 /// A folder name as a URL segment: a date prefix is kept, case is lowered.
 fn url_segment(s: &str) -> String {
     let slugged = slug::slugify(s);
-    if slugged.is_empty() { s.to_string() } else { slugged }
+    if slugged.is_empty() {
+        s.to_string()
+    } else {
+        slugged
+    }
 }
 
 fn title_from_dir(dir: &str) -> String {
@@ -427,7 +476,9 @@ fn title_from_dir(dir: &str) -> String {
     }
     let words = name.replace(['-', '_'], " ");
     let mut c = words.chars();
-    c.next().map(|f| f.to_uppercase().chain(c).collect()).unwrap_or_default()
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
 }
 
 /// `"/a/b"`, `"a/b/"` → `"/a/b/"`; `None` for paths with `..` or odd characters.
@@ -445,7 +496,11 @@ pub fn normalize_path(p: &str) -> Option<String> {
     // A path to a file (`/feed.xml`) keeps no trailing slash.
     let last = parts[parts.len() - 1];
     let is_file = last.contains('.') && p.ends_with(last);
-    Some(format!("/{}{}", parts.join("/"), if is_file { "" } else { "/" }))
+    Some(format!(
+        "/{}{}",
+        parts.join("/"),
+        if is_file { "" } else { "/" }
+    ))
 }
 
 /// Makes sure every folder holding pages has a section, and links parents.
@@ -489,14 +544,19 @@ fn build_sections(sections: &mut BTreeMap<String, Section>, pages: &[Page]) {
         }
         let parent = parent_dir(dir).to_string();
         sections.get_mut(dir).expect("listed").parent = Some(parent.clone());
-        sections.get_mut(&parent).expect("ancestors exist").subsections.push(dir.clone());
+        sections
+            .get_mut(&parent)
+            .expect("ancestors exist")
+            .subsections
+            .push(dir.clone());
     }
     let order: HashMap<String, (i64, String)> = sections
         .iter()
         .map(|(d, s)| (d.clone(), (s.weight, s.title.to_lowercase())))
         .collect();
     for s in sections.values_mut() {
-        s.subsections.sort_by(|a, b| order[a].cmp(&order[b]).then(a.cmp(b)));
+        s.subsections
+            .sort_by(|a, b| order[a].cmp(&order[b]).then(a.cmp(b)));
     }
 }
 
@@ -514,8 +574,15 @@ fn check_unique_paths(pages: &[Page], sections: &BTreeMap<String, Section>) -> V
     for p in &sorted {
         if let Some(other) = owners.insert(&p.path, &p.file) {
             problems.push(
-                Diagnostic::new(&p.file, format!("two pages have the address {}: this one and `{}`", p.path, other.display()))
-                    .help("give one of them another `slug` or `path` in its front matter"),
+                Diagnostic::new(
+                    &p.file,
+                    format!(
+                        "two pages have the address {}: this one and `{}`",
+                        p.path,
+                        other.display()
+                    ),
+                )
+                .help("give one of them another `slug` or `path` in its front matter"),
             );
         }
     }
@@ -523,9 +590,12 @@ fn check_unique_paths(pages: &[Page], sections: &BTreeMap<String, Section>) -> V
         for (alias, line) in &p.aliases {
             if let Some(other) = owners.get(alias.as_str()) {
                 problems.push(
-                    Diagnostic::new(&p.file, format!("alias {alias} is the address of `{}`", other.display()))
-                        .at_line(*line)
-                        .help("remove the alias, or move the other page"),
+                    Diagnostic::new(
+                        &p.file,
+                        format!("alias {alias} is the address of `{}`", other.display()),
+                    )
+                    .at_line(*line)
+                    .help("remove the alias, or move the other page"),
                 );
             }
         }
@@ -554,7 +624,10 @@ fn assign_pages(content: &mut Content) {
         by_section.entry(p.section.clone()).or_default().push(i);
     }
     for (dir, mut idx) in by_section {
-        let section = content.sections.get_mut(&dir).expect("built for every page");
+        let section = content
+            .sections
+            .get_mut(&dir)
+            .expect("built for every page");
         sort_pages(&content.pages, &mut idx, section.sort_by);
         section.pages = idx;
     }
@@ -568,7 +641,10 @@ mod tests {
     fn paths_normalise_and_refuse_escapes() {
         assert_eq!(normalize_path("a/b").as_deref(), Some("/a/b/"));
         assert_eq!(normalize_path("/a/b/").as_deref(), Some("/a/b/"));
-        assert_eq!(normalize_path("/old/feed.xml").as_deref(), Some("/old/feed.xml"));
+        assert_eq!(
+            normalize_path("/old/feed.xml").as_deref(),
+            Some("/old/feed.xml")
+        );
         assert_eq!(normalize_path("/a/../b"), None);
         assert_eq!(normalize_path("/a b/"), None);
     }

@@ -61,7 +61,10 @@ pub struct Page {
 impl Page {
     /// Reading time in whole minutes, at least one.
     pub fn reading_time(&self, words_per_minute: usize) -> usize {
-        self.rendered.word_count.div_ceil(words_per_minute.max(1)).max(1)
+        self.rendered
+            .word_count
+            .div_ceil(words_per_minute.max(1))
+            .max(1)
     }
 }
 
@@ -112,7 +115,9 @@ impl Content {
 
     /// Indexes of all pages with a date, newest first (ties by path).
     pub fn dated_pages_newest_first(&self) -> Vec<usize> {
-        let mut idx: Vec<usize> = (0..self.pages.len()).filter(|&i| self.pages[i].date.is_some()).collect();
+        let mut idx: Vec<usize> = (0..self.pages.len())
+            .filter(|&i| self.pages[i].date.is_some())
+            .collect();
         sort_pages(&self.pages, &mut idx, SortBy::Date);
         idx
     }

@@ -29,7 +29,10 @@ pub(super) fn render_feeds(ctx: &Ctx<'_>, out: &mut Out) {
         return;
     }
     let specs = feed_specs(site);
-    let needed: BTreeSet<usize> = specs.iter().flat_map(|s| s.entries.iter().copied()).collect();
+    let needed: BTreeSet<usize> = specs
+        .iter()
+        .flat_map(|s| s.entries.iter().copied())
+        .collect();
     let html: BTreeMap<usize, String> = needed
         .into_par_iter()
         .map(|i| (i, absolute_html(site, &site.content.pages[i])))
@@ -52,7 +55,10 @@ fn feed_specs(site: &Site) -> Vec<FeedSpec> {
     let c = &site.config;
     let limit = c.feeds.limit;
     let dated = |idx: Vec<usize>| -> Vec<usize> {
-        let mut v: Vec<usize> = idx.into_iter().filter(|&i| site.content.pages[i].date.is_some()).collect();
+        let mut v: Vec<usize> = idx
+            .into_iter()
+            .filter(|&i| site.content.pages[i].date.is_some())
+            .collect();
         crate::content::sort_pages(&site.content.pages, &mut v, crate::content::SortBy::Date);
         v.truncate(limit);
         v
@@ -94,15 +100,31 @@ fn feed_specs(site: &Site) -> Vec<FeedSpec> {
 /// The page's HTML with every relative URL made absolute, as feed readers need.
 fn absolute_html(site: &Site, page: &Page) -> String {
     let c = &site.config;
-    let base = reqwest::Url::parse(&c.url(&page.path)).expect("base_url is validated as an absolute URL");
+    let base =
+        reqwest::Url::parse(&c.url(&page.path)).expect("base_url is validated as an absolute URL");
     let resolve = |target: &str| {
-        site.content.pages.iter().find(|p| p.rel == target).map(|p| c.url(&p.path)).or_else(|| {
-            site.content
-                .sections
-                .values()
-                .find(|s| s.file.is_some() && format!("{}_index.md", if s.dir.is_empty() { String::new() } else { format!("{}/", s.dir) }) == target)
-                .map(|s| c.url(&s.path))
-        })
+        site.content
+            .pages
+            .iter()
+            .find(|p| p.rel == target)
+            .map(|p| c.url(&p.path))
+            .or_else(|| {
+                site.content
+                    .sections
+                    .values()
+                    .find(|s| {
+                        s.file.is_some()
+                            && format!(
+                                "{}_index.md",
+                                if s.dir.is_empty() {
+                                    String::new()
+                                } else {
+                                    format!("{}/", s.dir)
+                                }
+                            ) == target
+                    })
+                    .map(|s| c.url(&s.path))
+            })
     };
     let opts = RenderOptions {
         smart_punctuation: c.markdown.smart_punctuation,
@@ -111,7 +133,9 @@ fn absolute_html(site: &Site, page: &Page) -> String {
         absolute_base: Some(&base),
     };
     // The page rendered once already, so its links resolve.
-    markdown::render(&page.body, &opts).map(|r| r.html).unwrap_or_else(|_| page.rendered.html.clone())
+    markdown::render(&page.body, &opts)
+        .map(|r| r.html)
+        .unwrap_or_else(|_| page.rendered.html.clone())
 }
 
 fn updated(p: &Page) -> Option<DateTime<FixedOffset>> {
@@ -134,7 +158,10 @@ fn feed_url(c: &Config, spec: &FeedSpec, f: FeedFormat) -> String {
 
 fn atom(c: &Config, site: &Site, spec: &FeedSpec, html: &BTreeMap<usize, String>) -> Vec<u8> {
     use atom_syndication::{Category, Content, Entry, Feed, Link, Person, Text};
-    let person = |name: &str| Person { name: name.to_string(), ..Default::default() };
+    let person = |name: &str| Person {
+        name: name.to_string(),
+        ..Default::default()
+    };
     let link = |href: String, rel: &str, mime: &str| Link {
         href,
         rel: rel.to_string(),
@@ -160,7 +187,10 @@ fn atom(c: &Config, site: &Site, spec: &FeedSpec, html: &BTreeMap<usize, String>
                     .get("tags")
                     .into_iter()
                     .flatten()
-                    .map(|t| Category { term: t.clone(), ..Default::default() })
+                    .map(|t| Category {
+                        term: t.clone(),
+                        ..Default::default()
+                    })
                     .collect(),
                 content: Some(Content {
                     value: Some(html[&i].clone()),
@@ -177,7 +207,11 @@ fn atom(c: &Config, site: &Site, spec: &FeedSpec, html: &BTreeMap<usize, String>
         updated: feed_updated(site, spec),
         authors: vec![person(c.author.as_deref().unwrap_or(&c.title))],
         links: vec![
-            link(feed_url(c, spec, FeedFormat::Atom), "self", FeedFormat::Atom.mime()),
+            link(
+                feed_url(c, spec, FeedFormat::Atom),
+                "self",
+                FeedFormat::Atom.mime(),
+            ),
             link(c.url(&spec.dir), "alternate", "text/html"),
         ],
         subtitle: spec.description.clone().map(Text::plain),
@@ -185,7 +219,9 @@ fn atom(c: &Config, site: &Site, spec: &FeedSpec, html: &BTreeMap<usize, String>
         entries,
         ..Default::default()
     };
-    let mut out = feed.write_to(Vec::new()).expect("writing XML to memory cannot fail");
+    let mut out = feed
+        .write_to(Vec::new())
+        .expect("writing XML to memory cannot fail");
     out.push(b'\n');
     out
 }
@@ -202,7 +238,10 @@ fn rss(c: &Config, site: &Site, spec: &FeedSpec, html: &BTreeMap<usize, String>)
             Item {
                 title: Some(p.title.clone()),
                 link: Some(url.clone()),
-                guid: Some(Guid { value: url, permalink: true }),
+                guid: Some(Guid {
+                    value: url,
+                    permalink: true,
+                }),
                 pub_date: p.date.map(|d| d.to_rfc2822()),
                 description: Some(html[&i].clone()),
                 categories: p
@@ -210,7 +249,10 @@ fn rss(c: &Config, site: &Site, spec: &FeedSpec, html: &BTreeMap<usize, String>)
                     .get("tags")
                     .into_iter()
                     .flatten()
-                    .map(|t| Category { name: t.clone(), domain: None })
+                    .map(|t| Category {
+                        name: t.clone(),
+                        domain: None,
+                    })
                     .collect(),
                 ..Default::default()
             }
@@ -226,7 +268,10 @@ fn rss(c: &Config, site: &Site, spec: &FeedSpec, html: &BTreeMap<usize, String>)
     let channel = Channel {
         title: spec.title.clone(),
         link: c.url(&spec.dir),
-        description: spec.description.clone().unwrap_or_else(|| spec.title.clone()),
+        description: spec
+            .description
+            .clone()
+            .unwrap_or_else(|| spec.title.clone()),
         language: Some(c.language.clone()),
         last_build_date: Some(feed_updated(site, spec).to_rfc2822()),
         generator: Some("Herald".into()),
@@ -234,7 +279,9 @@ fn rss(c: &Config, site: &Site, spec: &FeedSpec, html: &BTreeMap<usize, String>)
         items,
         ..Default::default()
     };
-    let mut out = channel.write_to(Vec::new()).expect("writing XML to memory cannot fail");
+    let mut out = channel
+        .write_to(Vec::new())
+        .expect("writing XML to memory cannot fail");
     out.push(b'\n');
     out
 }
@@ -265,7 +312,14 @@ fn json(c: &Config, site: &Site, spec: &FeedSpec, html: &BTreeMap<usize, String>
                 item.insert("tags".into(), json!(tags));
             }
             if !p.authors.is_empty() {
-                item.insert("authors".into(), json!(p.authors.iter().map(|a| json!({ "name": a })).collect::<Vec<_>>()));
+                item.insert(
+                    "authors".into(),
+                    json!(p
+                        .authors
+                        .iter()
+                        .map(|a| json!({ "name": a }))
+                        .collect::<Vec<_>>()),
+                );
             }
             Value::Object(item)
         })
@@ -274,12 +328,18 @@ fn json(c: &Config, site: &Site, spec: &FeedSpec, html: &BTreeMap<usize, String>
     feed.insert("version".into(), json!("https://jsonfeed.org/version/1.1"));
     feed.insert("title".into(), json!(spec.title));
     feed.insert("home_page_url".into(), json!(c.url(&spec.dir)));
-    feed.insert("feed_url".into(), json!(feed_url(c, spec, FeedFormat::Json)));
+    feed.insert(
+        "feed_url".into(),
+        json!(feed_url(c, spec, FeedFormat::Json)),
+    );
     if let Some(d) = &spec.description {
         feed.insert("description".into(), json!(d));
     }
     feed.insert("language".into(), json!(c.language));
-    feed.insert("authors".into(), json!([{ "name": c.author.as_deref().unwrap_or(&c.title) }]));
+    feed.insert(
+        "authors".into(),
+        json!([{ "name": c.author.as_deref().unwrap_or(&c.title) }]),
+    );
     feed.insert("items".into(), Value::Array(items));
     let mut out = serde_json::to_vec_pretty(&Value::Object(feed)).expect("JSON values serialize");
     out.push(b'\n');

@@ -45,7 +45,14 @@ fn check_templates_exist(site: &Site, templates: &Templates) -> Result<()> {
     }
     for (dir, s) in &site.content.sections {
         let owner = s.file.as_deref().unwrap_or(config_file);
-        needed.push((s.template.as_deref().unwrap_or(if dir.is_empty() { "index.html" } else { "section.html" }), owner));
+        needed.push((
+            s.template.as_deref().unwrap_or(if dir.is_empty() {
+                "index.html"
+            } else {
+                "section.html"
+            }),
+            owner,
+        ));
     }
     if !site.taxonomies.is_empty() {
         needed.push(("taxonomy_list.html", config_file));
@@ -61,7 +68,11 @@ fn check_templates_exist(site: &Site, templates: &Templates) -> Result<()> {
                 .help(format!("create templates/{name} (or themes/{}/templates/{name}), or fix the `template` key", site.config.theme))
         })
         .collect();
-    if problems.is_empty() { Ok(()) } else { Err(Error::Site(problems)) }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Site(problems))
+    }
 }
 
 /// What every step reads.
@@ -126,7 +137,13 @@ impl Out {
         self.output.add(file, bytes);
     }
 
-    fn render(&mut self, ctx: &Ctx<'_>, template: &str, c: &tera::Context, for_file: Option<&Path>) -> Option<String> {
+    fn render(
+        &mut self,
+        ctx: &Ctx<'_>,
+        template: &str,
+        c: &tera::Context,
+        for_file: Option<&Path>,
+    ) -> Option<String> {
         match ctx.templates.render(template, c, for_file) {
             Ok(html) => Some(html),
             Err(d) => {
@@ -186,7 +203,11 @@ fn render_pages(ctx: &Ctx<'_>, out: &mut Out) {
             let feeds = feed_views(c, "/", &c.title);
             let mut tc = ctx.base(&p.path, &feeds);
             tc.insert("page", &view);
-            (i, ctx.templates.render(page_template(site, p), &tc, Some(&p.file)))
+            (
+                i,
+                ctx.templates
+                    .render(page_template(site, p), &tc, Some(&p.file)),
+            )
         })
         .collect();
     for (i, r) in rendered {
@@ -200,7 +221,11 @@ fn render_pages(ctx: &Ctx<'_>, out: &mut Out) {
             }
         }
         for (src, rel) in &p.assets {
-            let file = format!("{}{}", Output::file_for_url_path(&p.path).trim_end_matches("index.html"), rel);
+            let file = format!(
+                "{}{}",
+                Output::file_for_url_path(&p.path).trim_end_matches("index.html"),
+                rel
+            );
             out.output.copies.insert(file, site.root.join(src));
         }
     }
@@ -225,13 +250,33 @@ pub(crate) fn section_listing(site: &Site, dir: &str) -> Vec<usize> {
 }
 
 /// Splits `items` into pagers of `per` (0: one pager) under `base_path`.
-fn paginate<'a>(ctx: &'a Ctx<'_>, items: &[usize], per: usize, base_path: &str) -> Vec<(String, PaginatorView<'a>)> {
+fn paginate<'a>(
+    ctx: &'a Ctx<'_>,
+    items: &[usize],
+    per: usize,
+    base_path: &str,
+) -> Vec<(String, PaginatorView<'a>)> {
     let per = if per == 0 { items.len().max(1) } else { per };
-    let chunks: Vec<&[usize]> = if items.is_empty() { vec![&[][..]] } else { items.chunks(per).collect() };
+    let chunks: Vec<&[usize]> = if items.is_empty() {
+        vec![&[][..]]
+    } else {
+        items.chunks(per).collect()
+    };
     let n = chunks.len();
     let c = &ctx.site.config;
-    let pager_path = |k: usize| if k == 1 { base_path.to_string() } else { format!("{base_path}page/{k}/") };
-    let pagers: Vec<PagerLink> = (1..=n).map(|k| PagerLink { index: k, permalink: c.url(&pager_path(k)) }).collect();
+    let pager_path = |k: usize| {
+        if k == 1 {
+            base_path.to_string()
+        } else {
+            format!("{base_path}page/{k}/")
+        }
+    };
+    let pagers: Vec<PagerLink> = (1..=n)
+        .map(|k| PagerLink {
+            index: k,
+            permalink: c.url(&pager_path(k)),
+        })
+        .collect();
     chunks
         .into_iter()
         .enumerate()
@@ -260,10 +305,21 @@ fn render_sections(ctx: &Ctx<'_>, out: &mut Out) {
     for (dir, s) in &site.content.sections {
         let listing = section_listing(site, dir);
         let per = s.paginate_by.unwrap_or(c.paginate_by);
-        let template = s.template.as_deref().unwrap_or(if dir.is_empty() { "index.html" } else { "section.html" });
-        let feeds = if dir.is_empty() || !c.feeds.sections { feed_views(c, "/", &c.title) } else { feed_views(c, &s.path, &format!("{} — {}", s.title, c.title)) };
+        let template = s.template.as_deref().unwrap_or(if dir.is_empty() {
+            "index.html"
+        } else {
+            "section.html"
+        });
+        let feeds = if dir.is_empty() || !c.feeds.sections {
+            feed_views(c, "/", &c.title)
+        } else {
+            feed_views(c, &s.path, &format!("{} — {}", s.title, c.title))
+        };
         let view = section_view(site, s, listing.len());
-        let owner = s.file.clone().unwrap_or_else(|| Path::new(crate::content::CONTENT_DIR).join(dir));
+        let owner = s
+            .file
+            .clone()
+            .unwrap_or_else(|| Path::new(crate::content::CONTENT_DIR).join(dir));
         for (path, paginator) in paginate(ctx, &listing, per, &s.path) {
             let mut tc = ctx.base(&path, &feeds);
             tc.insert("section", &view);
@@ -281,7 +337,9 @@ fn render_taxonomies(ctx: &Ctx<'_>, out: &mut Out) {
     let c = &site.config;
     let owner = Path::new(crate::config::CONFIG_FILE);
     for t in &site.taxonomies {
-        let tc_cfg = c.taxonomy(&t.name).expect("taxonomies come from the config");
+        let tc_cfg = c
+            .taxonomy(&t.name)
+            .expect("taxonomies come from the config");
         let tax_path = Site::taxonomy_path(&t.name);
         let terms: Vec<TermView> = t
             .terms
@@ -293,7 +351,11 @@ fn render_taxonomies(ctx: &Ctx<'_>, out: &mut Out) {
                 count: term.pages.len(),
             })
             .collect();
-        let view = TaxonomyView { name: t.name.clone(), permalink: c.url(&tax_path), terms };
+        let view = TaxonomyView {
+            name: t.name.clone(),
+            permalink: c.url(&tax_path),
+            terms,
+        };
         let site_feeds = feed_views(c, "/", &c.title);
         let mut tc = ctx.base(&tax_path, &site_feeds);
         tc.insert("taxonomy", &view);
@@ -365,7 +427,11 @@ fn render_aliases(ctx: &Ctx<'_>, out: &mut Out) {
 /// files under `content/`.
 fn copy_static(ctx: &Ctx<'_>, out: &mut Out) {
     let site = ctx.site;
-    let theme_static = site.root.join("themes").join(&site.config.theme).join("static");
+    let theme_static = site
+        .root
+        .join("themes")
+        .join(&site.config.theme)
+        .join("static");
     if theme_static.is_dir() {
         copy_tree(&theme_static, &mut out.output);
     } else if site.config.theme == "default" {
@@ -375,7 +441,10 @@ fn copy_static(ctx: &Ctx<'_>, out: &mut Out) {
     }
     copy_tree(&site.root.join("static"), &mut out.output);
     for (src, url_path) in &site.content.assets {
-        out.output.copies.insert(url_path.trim_start_matches('/').to_string(), site.root.join(src));
+        out.output.copies.insert(
+            url_path.trim_start_matches('/').to_string(),
+            site.root.join(src),
+        );
     }
 }
 
@@ -383,9 +452,18 @@ fn copy_tree(dir: &Path, output: &mut Output) {
     if !dir.is_dir() {
         return;
     }
-    for entry in walkdir::WalkDir::new(dir).sort_by_file_name().into_iter().filter_map(|e| e.ok()) {
+    for entry in walkdir::WalkDir::new(dir)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_map(|e| e.ok())
+    {
         if entry.file_type().is_file() {
-            let rel = entry.path().strip_prefix(dir).expect("child").to_string_lossy().replace('\\', "/");
+            let rel = entry
+                .path()
+                .strip_prefix(dir)
+                .expect("child")
+                .to_string_lossy()
+                .replace('\\', "/");
             output.files.remove(&rel);
             output.copies.insert(rel, entry.path().to_path_buf());
         }

@@ -35,7 +35,10 @@ pub(super) fn render_sitemap(ctx: &Ctx<'_>, out: &mut Out) {
                     p.updated.or(p.date)
                 })
                 .max();
-            urls.push((c.url(&Site::term_path(&t.name, &term.slug)), newest.as_ref().map(day)));
+            urls.push((
+                c.url(&Site::term_path(&t.name, &term.slug)),
+                newest.as_ref().map(day),
+            ));
         }
     }
     urls.sort();
@@ -54,6 +57,9 @@ pub(super) fn render_sitemap(ctx: &Ctx<'_>, out: &mut Out) {
     xml.push_str("</urlset>\n");
     let owner = Path::new(crate::config::CONFIG_FILE);
     out.add_file("sitemap.xml".into(), xml, owner);
-    let robots = format!("User-agent: *\nAllow: /\n\nSitemap: {}\n", c.url("/sitemap.xml"));
+    let robots = format!(
+        "User-agent: *\nAllow: /\n\nSitemap: {}\n",
+        c.url("/sitemap.xml")
+    );
     out.add_file("robots.txt".into(), robots, owner);
 }

@@ -176,7 +176,10 @@ pub fn site_view(site: &Site) -> SiteView {
         taxonomies: site
             .taxonomies
             .iter()
-            .map(|t| NamedLink { name: t.name.clone(), permalink: c.url(&Site::taxonomy_path(&t.name)) })
+            .map(|t| NamedLink {
+                name: t.name.clone(),
+                permalink: c.url(&Site::taxonomy_path(&t.name)),
+            })
             .collect(),
         feeds: feed_views(c, "/", &c.title),
     }
@@ -190,18 +193,29 @@ pub fn feed_views(c: &Config, dir_path: &str, title: &str) -> Vec<FeedView> {
         .map(|f: &FeedFormat| FeedView {
             format: f.name(),
             mime: f.mime(),
-            title: format!("{title} ({})", f.name().to_uppercase().replace("JSON", "JSON Feed")),
+            title: format!(
+                "{title} ({})",
+                f.name().to_uppercase().replace("JSON", "JSON Feed")
+            ),
             permalink: c.url(&format!("{dir_path}{}", f.file_name())),
         })
         .collect()
 }
 
 pub fn section_link(c: &Config, s: &Section) -> LinkView {
-    LinkView { title: s.title.clone(), permalink: c.url(&s.path), path: s.path.clone() }
+    LinkView {
+        title: s.title.clone(),
+        permalink: c.url(&s.path),
+        path: s.path.clone(),
+    }
 }
 
 pub fn page_link(c: &Config, p: &Page) -> LinkView {
-    LinkView { title: p.title.clone(), permalink: c.url(&p.path), path: p.path.clone() }
+    LinkView {
+        title: p.title.clone(),
+        permalink: c.url(&p.path),
+        path: p.path.clone(),
+    }
 }
 
 pub fn page_summary(site: &Site, p: &Page) -> PageSummaryView {
@@ -227,14 +241,19 @@ pub fn page_summary(site: &Site, p: &Page) -> PageSummaryView {
                     .iter()
                     .map(|t| {
                         let slug = slug::slugify(t);
-                        TermLink { name: t.clone(), permalink: c.url(&Site::term_path(name, &slug)), slug }
+                        TermLink {
+                            name: t.clone(),
+                            permalink: c.url(&Site::term_path(name, &slug)),
+                            slug,
+                        }
                     })
                     .collect();
                 (name.clone(), links)
             })
             .collect(),
         extra: p.extra.clone(),
-        section: (!section.dir.is_empty() || section.file.is_some()).then(|| section_link(c, section)),
+        section: (!section.dir.is_empty() || section.file.is_some())
+            .then(|| section_link(c, section)),
     }
 }
 
@@ -257,6 +276,10 @@ pub fn section_view(site: &Site, s: &Section, page_count: usize) -> SectionView 
         content: s.rendered.html.clone(),
         extra: s.extra.clone(),
         page_count,
-        subsections: s.subsections.iter().map(|d| section_link(c, &site.content.sections[d])).collect(),
+        subsections: s
+            .subsections
+            .iter()
+            .map(|d| section_link(c, &site.content.sections[d]))
+            .collect(),
     }
 }
