@@ -107,17 +107,17 @@ pub fn load(root: &Path, config: &Config, opts: &LoadOptions) -> Result<Content>
     // Pass 2: Markdown, in parallel, with every permalink known.
     let targets: HashMap<String, String> = pages
         .iter()
-        .map(|p| (p.rel.clone(), config.url(&p.path)))
+        .map(|p| (p.rel.clone(), p.path.clone()))
         .chain(sections.values().filter_map(|s| {
             let rel = if s.dir.is_empty() {
                 "_index.md".to_string()
             } else {
                 format!("{}/_index.md", s.dir)
             };
-            s.file.as_ref().map(|_| (rel, config.url(&s.path)))
+            s.file.as_ref().map(|_| (rel, s.path.clone()))
         }))
         .collect();
-    let resolve = |target: &str| targets.get(target).cloned();
+    let resolve = |target: &str| targets.get(target).map(|path| config.url(path));
     let render_opts = RenderOptions {
         smart_punctuation: config.markdown.smart_punctuation,
         heading_anchors: config.markdown.heading_anchors,
@@ -165,6 +165,7 @@ pub fn load(root: &Path, config: &Config, opts: &LoadOptions) -> Result<Content>
         pages,
         sections,
         assets,
+        link_targets: targets,
     };
     assign_pages(&mut content);
     Ok(content)

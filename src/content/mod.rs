@@ -105,6 +105,8 @@ pub struct Content {
     pub sections: BTreeMap<String, Section>,
     /// Other files under `content/` outside bundles: source and output path.
     pub assets: Vec<(PathBuf, String)>,
+    /// What `@/` links may name: file relative to `content/` → URL path.
+    pub link_targets: std::collections::HashMap<String, String>,
 }
 
 impl Content {

@@ -102,30 +102,7 @@ fn absolute_html(site: &Site, page: &Page) -> String {
     let c = &site.config;
     let base =
         reqwest::Url::parse(&c.url(&page.path)).expect("base_url is validated as an absolute URL");
-    let resolve = |target: &str| {
-        site.content
-            .pages
-            .iter()
-            .find(|p| p.rel == target)
-            .map(|p| c.url(&p.path))
-            .or_else(|| {
-                site.content
-                    .sections
-                    .values()
-                    .find(|s| {
-                        s.file.is_some()
-                            && format!(
-                                "{}_index.md",
-                                if s.dir.is_empty() {
-                                    String::new()
-                                } else {
-                                    format!("{}/", s.dir)
-                                }
-                            ) == target
-                    })
-                    .map(|s| c.url(&s.path))
-            })
-    };
+    let resolve = |target: &str| site.content.link_targets.get(target).map(|path| c.url(path));
     let opts = RenderOptions {
         smart_punctuation: c.markdown.smart_punctuation,
         heading_anchors: false,
