@@ -102,7 +102,12 @@ fn absolute_html(site: &Site, page: &Page) -> String {
     let c = &site.config;
     let base =
         reqwest::Url::parse(&c.url(&page.path)).expect("base_url is validated as an absolute URL");
-    let resolve = |target: &str| site.content.link_targets.get(target).map(|path| c.url(path));
+    let resolve = |target: &str| {
+        site.content
+            .link_targets
+            .get(target)
+            .map(|path| c.url(path))
+    };
     let opts = RenderOptions {
         smart_punctuation: c.markdown.smart_punctuation,
         heading_anchors: false,

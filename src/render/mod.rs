@@ -137,6 +137,13 @@ impl Out {
         self.output.add(file, bytes);
     }
 
+    /// Records a problem once.
+    fn problem(&mut self, d: Diagnostic) {
+        if !self.problems.contains(&d) {
+            self.problems.push(d);
+        }
+    }
+
     fn render(
         &mut self,
         ctx: &Ctx<'_>,
@@ -250,6 +257,9 @@ pub(crate) fn section_listing(site: &Site, dir: &str) -> Vec<usize> {
 }
 
 /// Splits `items` into pagers of `per` (0: one pager) under `base_path`.
+/// How many pagers on each side of the current one `paginator.pagers` lists.
+pub const PAGER_WINDOW: usize = 2;
+
 fn paginate<'a>(
     ctx: &'a Ctx<'_>,
     items: &[usize],
@@ -271,27 +281,30 @@ fn paginate<'a>(
             format!("{base_path}page/{k}/")
         }
     };
-    let pagers: Vec<PagerLink> = (1..=n)
-        .map(|k| PagerLink {
-            index: k,
-            permalink: c.url(&pager_path(k)),
-        })
-        .collect();
+    let link = |k: usize| c.url(&pager_path(k));
     chunks
         .into_iter()
         .enumerate()
         .map(|(i, chunk)| {
             let k = i + 1;
+            // A window of pagers around this one: listing all of them on
+            // every pager would grow with the square of the list.
+            let window = k.saturating_sub(PAGER_WINDOW).max(1)..=(k + PAGER_WINDOW).min(n);
             let view = PaginatorView {
                 pages: chunk.iter().map(|&j| &ctx.summaries[j]).collect(),
                 current_index: k,
                 number_pagers: n,
                 total_pages: items.len(),
-                first: pagers[0].permalink.clone(),
-                last: pagers[n - 1].permalink.clone(),
-                previous: (k > 1).then(|| pagers[k - 2].permalink.clone()),
-                next: (k < n).then(|| pagers[k].permalink.clone()),
-                pagers: pagers.clone(),
+                first: link(1),
+                last: link(n),
+                previous: (k > 1).then(|| link(k - 1)),
+                next: (k < n).then(|| link(k + 1)),
+                pagers: window
+                    .map(|index| PagerLink {
+                        index,
+                        permalink: link(index),
+                    })
+                    .collect(),
             };
             (pager_path(k), view)
         })
@@ -320,12 +333,21 @@ fn render_sections(ctx: &Ctx<'_>, out: &mut Out) {
             .file
             .clone()
             .unwrap_or_else(|| Path::new(crate::content::CONTENT_DIR).join(dir));
-        for (path, paginator) in paginate(ctx, &listing, per, &s.path) {
-            let mut tc = ctx.base(&path, &feeds);
-            tc.insert("section", &view);
-            tc.insert("paginator", &paginator);
-            if let Some(html) = out.render(ctx, template, &tc, s.file.as_deref()) {
-                out.add_url(&path, html, &owner);
+        let rendered: Vec<(String, Result<String, Diagnostic>)> =
+            paginate(ctx, &listing, per, &s.path)
+                .into_par_iter()
+                .map(|(path, paginator)| {
+                    let mut tc = ctx.base(&path, &feeds);
+                    tc.insert("section", &view);
+                    tc.insert("paginator", &paginator);
+                    let r = ctx.templates.render(template, &tc, s.file.as_deref());
+                    (path, r)
+                })
+                .collect();
+        for (path, r) in rendered {
+            match r {
+                Ok(html) => out.add_url(&path, html, &owner),
+                Err(d) => out.problem(d),
             }
         }
     }

@@ -15,8 +15,16 @@ pub(super) fn render_sitemap(ctx: &Ctx<'_>, out: &mut Out) {
         urls.push((c.url(&p.path), p.updated.or(p.date).as_ref().map(day)));
     }
     // Every pager of a list is a page readers and crawlers reach.
-    let pagers = |base: &str, count: usize, per: usize, lastmod: Option<String>, urls: &mut Vec<(String, Option<String>)>| {
-        let n = if per == 0 || count == 0 { 1 } else { count.div_ceil(per) };
+    let pagers = |base: &str,
+                  count: usize,
+                  per: usize,
+                  lastmod: Option<String>,
+                  urls: &mut Vec<(String, Option<String>)>| {
+        let n = if per == 0 || count == 0 {
+            1
+        } else {
+            count.div_ceil(per)
+        };
         for k in 2..=n {
             urls.push((c.url(&format!("{base}page/{k}/")), lastmod.clone()));
         }
@@ -31,7 +39,13 @@ pub(super) fn render_sitemap(ctx: &Ctx<'_>, out: &mut Out) {
             })
             .max();
         urls.push((c.url(&s.path), newest.as_ref().map(day)));
-        pagers(&s.path, listing.len(), s.paginate_by.unwrap_or(c.paginate_by), newest.as_ref().map(day), &mut urls);
+        pagers(
+            &s.path,
+            listing.len(),
+            s.paginate_by.unwrap_or(c.paginate_by),
+            newest.as_ref().map(day),
+            &mut urls,
+        );
     }
     for t in &site.taxonomies {
         urls.push((c.url(&Site::taxonomy_path(&t.name)), None));
@@ -46,8 +60,17 @@ pub(super) fn render_sitemap(ctx: &Ctx<'_>, out: &mut Out) {
                 .max();
             let path = Site::term_path(&t.name, &term.slug);
             urls.push((c.url(&path), newest.as_ref().map(day)));
-            let per = c.taxonomy(&t.name).and_then(|tc| tc.paginate_by).unwrap_or(c.paginate_by);
-            pagers(&path, term.pages.len(), per, newest.as_ref().map(day), &mut urls);
+            let per = c
+                .taxonomy(&t.name)
+                .and_then(|tc| tc.paginate_by)
+                .unwrap_or(c.paginate_by);
+            pagers(
+                &path,
+                term.pages.len(),
+                per,
+                newest.as_ref().map(day),
+                &mut urls,
+            );
         }
     }
     urls.sort();
