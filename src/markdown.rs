@@ -72,35 +72,12 @@ pub fn render(text: &str, opts: &RenderOptions<'_>) -> Result<Rendered, Vec<Brok
     let mut word_count = 0;
 
     for (event, range) in parser {
+        let mut event = event;
+        if let Event::Start(Tag::Link { dest_url, .. } | Tag::Image { dest_url, .. }) = &mut event {
+            let url = std::mem::replace(dest_url, CowStr::Borrowed(""));
+            *dest_url = rewrite_url(url, opts, range.start, &mut broken);
+        }
         let event = match event {
-            Event::Start(Tag::Link {
-                link_type,
-                dest_url,
-                title,
-                id,
-            }) => {
-                let dest_url = rewrite_url(dest_url, opts, range.start, &mut broken);
-                Event::Start(Tag::Link {
-                    link_type,
-                    dest_url,
-                    title,
-                    id,
-                })
-            }
-            Event::Start(Tag::Image {
-                link_type,
-                dest_url,
-                title,
-                id,
-            }) => {
-                let dest_url = rewrite_url(dest_url, opts, range.start, &mut broken);
-                Event::Start(Tag::Image {
-                    link_type,
-                    dest_url,
-                    title,
-                    id,
-                })
-            }
             Event::Html(ref h) | Event::InlineHtml(ref h) if h.trim() == MORE => {
                 if summary_at.is_none() {
                     summary_at = Some(events.len());
