@@ -97,6 +97,15 @@ impl FeedFormat {
             FeedFormat::Json => "json",
         }
     }
+
+    /// How readers know the format: "Atom", "RSS", "JSON Feed".
+    pub fn label(self) -> &'static str {
+        match self {
+            FeedFormat::Atom => "Atom",
+            FeedFormat::Rss => "RSS",
+            FeedFormat::Json => "JSON Feed",
+        }
+    }
 }
 
 /// `[feeds]`

@@ -88,6 +88,13 @@ pub fn render(text: &str, opts: &RenderOptions<'_>) -> Result<Rendered, Vec<Brok
                 word_count += t.split_whitespace().count();
                 event
             }
+            // pulldown-cmark's checkbox has no accessible name, which axe
+            // reports; a label says what the box means to a screen reader.
+            Event::TaskListMarker(done) => Event::InlineHtml(CowStr::Borrowed(if done {
+                r#"<input type="checkbox" disabled checked aria-label="Done"> "#
+            } else {
+                r#"<input type="checkbox" disabled aria-label="Not done"> "#
+            })),
             other => other,
         };
         events.push(event);

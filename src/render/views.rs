@@ -193,10 +193,7 @@ pub fn feed_views(c: &Config, dir_path: &str, title: &str) -> Vec<FeedView> {
         .map(|f: &FeedFormat| FeedView {
             format: f.name(),
             mime: f.mime(),
-            title: format!(
-                "{title} ({})",
-                f.name().to_uppercase().replace("JSON", "JSON Feed")
-            ),
+            title: format!("{title} ({})", f.label()),
             permalink: c.url(&format!("{dir_path}{}", f.file_name())),
         })
         .collect()

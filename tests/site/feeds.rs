@@ -26,37 +26,63 @@ fn feeds_carry_full_content_with_absolute_urls() {
     let site = feed_site();
     site.build_ok();
     let atom = site.read("atom.xml");
-    assert!(atom.contains("src=&quot;https://example.com/news/launch/pic.png&quot;"), "{atom}");
+    assert!(
+        atom.contains("src=&quot;https://example.com/news/launch/pic.png&quot;"),
+        "{atom}"
+    );
     assert!(atom.contains("href=&quot;https://example.com/about/&quot;"));
     assert!(atom.contains("href=&quot;https://example.com/news/launch/#top&quot;"));
     assert!(atom.contains("<title>Launch &amp; &lt;more&gt;</title>"));
     assert!(atom.contains("<id>https://example.com/news/launch/</id>"));
-    assert!(atom.contains("<updated>2026-03-01T00:00:00+00:00</updated>"), "feed updated = newest change");
+    assert!(
+        atom.contains("<updated>2026-03-01T00:00:00+00:00</updated>"),
+        "feed updated = newest change"
+    );
     assert!(!atom.contains("About"), "undated pages stay out of feeds");
     let json: serde_json::Value = serde_json::from_str(&site.read("feed.json")).unwrap();
     assert_eq!(json["version"], "https://jsonfeed.org/version/1.1");
     assert_eq!(json["items"][0]["id"], "https://example.com/news/second/");
     assert_eq!(json["items"][1]["authors"][0]["name"], "Ana");
-    assert!(json["items"][1]["content_html"].as_str().unwrap().contains("https://example.com/news/launch/pic.png"));
+    assert!(json["items"][1]["content_html"]
+        .as_str()
+        .unwrap()
+        .contains("https://example.com/news/launch/pic.png"));
     let rss = site.read("rss.xml");
-    assert!(rss.contains("<pubDate>Sat, 10 Jan 2026 00:00:00 +0000</pubDate>"), "{rss}");
-    assert!(rss.contains("<guid>https://example.com/news/launch/</guid>"), "{rss}");
+    assert!(
+        rss.contains("<pubDate>Sat, 10 Jan 2026 00:00:00 +0000</pubDate>"),
+        "{rss}"
+    );
+    assert!(
+        rss.contains("<guid>https://example.com/news/launch/</guid>"),
+        "{rss}"
+    );
 }
 
 #[test]
 fn each_section_and_term_has_its_feeds_and_the_limit_holds() {
     let site = feed_site();
-    site.write("site.toml", format!("{BASE_CONFIG}\n[feeds]\nlimit = 1\nformats = [\"atom\", \"json\"]\n"));
+    site.write(
+        "site.toml",
+        format!("{BASE_CONFIG}\n[feeds]\nlimit = 1\nformats = [\"atom\", \"json\"]\n"),
+    );
     site.build_ok();
-    for f in ["atom.xml", "feed.json", "news/atom.xml", "news/feed.json", "tags/launch/atom.xml"] {
+    for f in [
+        "atom.xml",
+        "feed.json",
+        "news/atom.xml",
+        "news/feed.json",
+        "tags/launch/atom.xml",
+    ] {
         assert!(site.exists(f), "{f}");
     }
     assert!(!site.exists("rss.xml"), "only the formats asked for");
     let json: serde_json::Value = serde_json::from_str(&site.read("feed.json")).unwrap();
     assert_eq!(json["items"].as_array().unwrap().len(), 1);
-    assert!(site.read("tags/launch/atom.xml").contains("<id>https://example.com/news/launch/</id>"));
+    assert!(site
+        .read("tags/launch/atom.xml")
+        .contains("<id>https://example.com/news/launch/</id>"));
     let section_page = site.read("news/index.html");
-    assert!(section_page.contains(r#"<link rel="alternate" type="application/atom+xml" title="News — Test News (ATOM)" href="https://example.com/news/atom.xml">"#), "{section_page}");
+    assert!(section_page.contains(r#"<link rel="alternate" type="application/atom+xml" title="News — Test News (Atom)" href="https://example.com/news/atom.xml">"#), "{section_page}");
 }
 
 #[test]
@@ -80,7 +106,11 @@ for path in sys.argv[1:]:
         .arg(site.public("rss.xml"))
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(
         String::from_utf8_lossy(&out.stdout),
         "atom.xml Second|Launch & <more> https://example.com/news/second/|https://example.com/news/launch/ 1\n\
