@@ -1,12 +1,34 @@
 //! The rendered site in memory, and writing it to disk atomically.
 //!
 //! A build renders everything into an [`Output`] first; only when every step
-//! succeeded is it written into a fresh folder beside the output folder and
-//! swapped in, so a failed build leaves the previous site untouched.
+//! succeeded is anything written, so a failed build leaves the previous site
+//! untouched. Two ways to write, picked by [`write_atomically`]:
+//!
+//! - **Full**: no usable manifest in the output folder (first build, a folder
+//!   from elsewhere, or an interrupted build). Every file is written into a
+//!   fresh folder beside the output folder, which is then swapped in.
+//! - **Incremental**: the output folder holds `.herald-manifest`, written by
+//!   the last build: each file's length, a digest of its bytes, and the
+//!   mtime and inode it was left with. Files whose bytes did not change are
+//!   not touched at all (on a real disk, creating and deleting files is what
+//!   a build spends its time on). Changed and new files are first written
+//!   into a staging folder beside the output folder; only when all of them
+//!   are there is each renamed over its old version (each file is replaced
+//!   atomically, so a reader sees the old or the new bytes, never a partial
+//!   file), and files the build no longer makes are moved out. The old version
+//!   of every file touched is kept in the staging folder until the end, so
+//!   any error on the way puts every file back as it was: a failed build
+//!   leaves the old site intact. The manifest is moved aside while files are
+//!   being replaced; a build killed in that moment leaves no manifest, so the
+//!   next build writes everything afresh (full) and the folder is whole again.
+//!
+//! Files in the output folder that no build wrote (not in the manifest) are
+//! left alone by incremental builds.
 
 use crate::error::{Error, Result};
 use rayon::prelude::*;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// Files to write, by path relative to the output folder (`news/a/index.html`).
@@ -44,13 +66,42 @@ impl Output {
     }
 }
 
-/// Writes `output` to `out_dir`, replacing what was there only on success.
-pub fn write_atomically(output: &Output, out_dir: &Path) -> Result<()> {
+/// The file, in the output folder, that describes what the last build wrote.
+pub const MANIFEST: &str = ".herald-manifest";
+
+/// What [`write_atomically`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WriteStats {
+    /// Files written because they are new or their bytes changed.
+    pub written: usize,
+    /// Files left untouched because their bytes did not change.
+    pub unchanged: usize,
+    /// Files removed because the build no longer makes them.
+    pub removed: usize,
+    /// True when the whole folder was written afresh and swapped in.
+    pub full: bool,
+}
+
+/// Writes `output` to `out_dir`, replacing what was there only on success,
+/// and rewriting only the files whose bytes changed (see the module docs).
+pub fn write_atomically(output: &Output, out_dir: &Path) -> Result<WriteStats> {
+    let (parent, name) = split_out_dir(out_dir)?;
+    std::fs::create_dir_all(&parent).map_err(|e| Error::io("create", &parent, e))?;
+    let entries = fingerprint(output)?;
+    if let Some(old) = Manifest::read(out_dir) {
+        if let Some(plan) = plan(&entries, &old, out_dir) {
+            return write_incremental(&entries, plan, out_dir, &parent, &name);
+        }
+    }
+    write_full(&entries, out_dir, &parent, &name)
+}
+
+/// The folder holding `out_dir`, and `out_dir`'s name.
+fn split_out_dir(out_dir: &Path) -> Result<(PathBuf, String)> {
     let parent = match out_dir.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    std::fs::create_dir_all(&parent).map_err(|e| Error::io("create", &parent, e))?;
     let name = out_dir
         .file_name()
         .and_then(|n| n.to_str())
@@ -60,19 +111,30 @@ pub fn write_atomically(output: &Output, out_dir: &Path) -> Result<()> {
                 out_dir.display()
             ))
         })?;
-    let staging = tempfile::Builder::new()
-        .prefix(&format!(".{name}.new-"))
-        .tempdir_in(&parent)
-        .map_err(|e| Error::io("create a temporary folder in", &parent, e))?;
-    write_tree(output, staging.path())?;
+    Ok((parent, name.to_string()))
+}
+
+fn staging_dir(parent: &Path, name: &str, kind: &str) -> Result<tempfile::TempDir> {
+    tempfile::Builder::new()
+        .prefix(&format!(".{name}.{kind}-"))
+        .tempdir_in(parent)
+        .map_err(|e| Error::io("create a temporary folder in", parent, e))
+}
+
+/// Writes everything into a fresh folder and swaps it in.
+fn write_full(
+    entries: &[Entry<'_>],
+    out_dir: &Path,
+    parent: &Path,
+    name: &str,
+) -> Result<WriteStats> {
+    let staging = staging_dir(parent, name, "new")?;
+    let stamps = write_entries(entries, staging.path())?;
+    Manifest::from_written(entries, &stamps).write(&staging.path().join(MANIFEST))?;
 
     let staged = staging.keep();
     if out_dir.exists() {
-        let old = tempfile::Builder::new()
-            .prefix(&format!(".{name}.old-"))
-            .tempdir_in(&parent)
-            .map_err(|e| Error::io("create a temporary folder in", &parent, e))?
-            .keep();
+        let old = staging_dir(parent, name, "old")?.keep();
         std::fs::remove_dir(&old).map_err(|e| Error::io("remove", &old, e))?;
         std::fs::rename(out_dir, &old).map_err(|e| Error::io("move aside", out_dir, e))?;
         if let Err(e) = std::fs::rename(&staged, out_dir) {
@@ -81,37 +143,536 @@ pub fn write_atomically(output: &Output, out_dir: &Path) -> Result<()> {
             let _ = std::fs::remove_dir_all(&staged);
             return Err(Error::io("move into place", out_dir, e));
         }
-        std::fs::remove_dir_all(&old).map_err(|e| Error::io("remove", &old, e))?;
+        remove_tree_parallel(&old)?;
     } else if let Err(e) = std::fs::rename(&staged, out_dir) {
         let _ = std::fs::remove_dir_all(&staged);
         return Err(Error::io("move into place", out_dir, e));
     }
-    Ok(())
+    Ok(WriteStats {
+        written: entries.len(),
+        unchanged: 0,
+        removed: 0,
+        full: true,
+    })
 }
 
 /// Writes every file of `output` under `dir` (which exists), in parallel.
+/// No manifest is written: this is a plain export.
 pub fn write_tree(output: &Output, dir: &Path) -> Result<()> {
-    let mut dirs: Vec<PathBuf> = output
+    write_entries(&fingerprint(output)?, dir).map(|_| ())
+}
+
+/// Creates the folders first, then writes the files in parallel; returns
+/// what each file was left as.
+fn write_entries(entries: &[Entry<'_>], dir: &Path) -> Result<Vec<Stamp>> {
+    create_dirs(dir, ancestors(entries.iter().map(|e| e.rel)))?;
+    entries
+        .par_iter()
+        .map(|e| e.write_to(&dir.join(e.rel)))
+        .collect()
+}
+
+/// Creates every folder of `dirs` (relative, every ancestor listed, so that
+/// sorted order creates parents first) under `dir`, one after the other:
+/// creating them in parallel gained nothing on ext4, where folders made in
+/// one parent (`posts/*`) wait for that parent's lock anyway.
+fn create_dirs(dir: &Path, dirs: BTreeSet<&str>) -> Result<()> {
+    for d in dirs {
+        let d = dir.join(d);
+        match std::fs::create_dir(&d) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && d.is_dir() => {}
+            Err(e) => return Err(Error::io("create", &d, e)),
+        }
+    }
+    Ok(())
+}
+
+/// What to do in an incremental write.
+struct Plan {
+    /// Indexes into the entries of files to write (new or changed).
+    write: Vec<usize>,
+    /// What each unchanged entry's file is (by entry index).
+    unchanged: Vec<(usize, Stamp)>,
+    /// Files of the last build that this one does not make.
+    remove: Vec<String>,
+}
+
+/// Compares the new files with the manifest; `None` when the layout changed
+/// in a way renaming files cannot follow (a file where a folder was, or the
+/// other way round): then everything is written afresh.
+fn plan(entries: &[Entry<'_>], old: &Manifest, out_dir: &Path) -> Option<Plan> {
+    let old_dirs = ancestors(old.files.keys().map(String::as_str));
+    let new_files: BTreeSet<&str> = entries.iter().map(|e| e.rel).collect();
+    let new_dirs = ancestors(new_files.iter().copied());
+    if new_files.iter().any(|f| old_dirs.contains(f))
+        || new_dirs.iter().any(|d| old.files.contains_key(*d))
+    {
+        return None;
+    }
+    let checked: Vec<Option<Stamp>> = entries
+        .par_iter()
+        .map(|e| {
+            let was = old.files.get(e.rel)?;
+            if was.len != e.len || was.digest != e.digest {
+                return None;
+            }
+            // The file must still be what the last build left (not edited by hand).
+            let now = Stamp::of(&std::fs::symlink_metadata(out_dir.join(e.rel)).ok()?, e);
+            (now == *was).then_some(now)
+        })
+        .collect();
+    let mut plan = Plan {
+        write: Vec::new(),
+        unchanged: Vec::new(),
+        remove: Vec::new(),
+    };
+    for (i, c) in checked.into_iter().enumerate() {
+        match c {
+            Some(stamp) => plan.unchanged.push((i, stamp)),
+            None => plan.write.push(i),
+        }
+    }
+    plan.remove = old
         .files
         .keys()
-        .chain(output.copies.keys())
-        .filter_map(|p| Path::new(p).parent().map(|d| dir.join(d)))
+        .filter(|f| !new_files.contains(f.as_str()))
+        .cloned()
         .collect();
-    dirs.sort();
-    dirs.dedup();
-    for d in &dirs {
-        std::fs::create_dir_all(d).map_err(|e| Error::io("create", d, e))?;
+    Some(plan)
+}
+
+/// Every folder (relative path) holding one of `files`.
+fn ancestors<'a>(files: impl Iterator<Item = &'a str>) -> BTreeSet<&'a str> {
+    let mut out = BTreeSet::new();
+    for f in files {
+        let mut cur = f;
+        while let Some(p) = parent_of(cur) {
+            if !out.insert(p) {
+                break;
+            }
+            cur = p;
+        }
     }
-    output.files.par_iter().try_for_each(|(rel, bytes)| {
-        let path = dir.join(rel);
-        std::fs::write(&path, bytes).map_err(|e| Error::io("write", &path, e))
+    out
+}
+
+fn parent_of(rel: &str) -> Option<&str> {
+    rel.rfind('/').map(|i| &rel[..i])
+}
+
+/// One step done to the output folder, remembered so it can be undone.
+enum Done {
+    /// The manifest was moved from `from` into the staging folder at `to`.
+    ManifestAside { from: PathBuf, to: PathBuf },
+    /// A folder was created.
+    Dir(PathBuf),
+    /// A file was put in place; its old version (if any) is at `backup`.
+    Placed {
+        target: PathBuf,
+        backup: Option<PathBuf>,
+    },
+    /// A file was moved out to `backup`.
+    Removed { target: PathBuf, backup: PathBuf },
+}
+
+/// Stages the changed files, then replaces them one by one (see the module docs).
+fn write_incremental(
+    entries: &[Entry<'_>],
+    plan: Plan,
+    out_dir: &Path,
+    parent: &Path,
+    name: &str,
+) -> Result<WriteStats> {
+    let mut stats = WriteStats {
+        written: plan.write.len(),
+        unchanged: plan.unchanged.len(),
+        removed: plan.remove.len(),
+        full: false,
+    };
+    if plan.write.is_empty() && plan.remove.is_empty() {
+        return Ok(stats);
+    }
+    // 1. Stage: every changed file, under a flat name, beside the output folder.
+    let staging = staging_dir(parent, name, "new")?;
+    let stage = staging.path();
+    let staged: Vec<Stamp> = plan
+        .write
+        .par_iter()
+        .map(|&i| entries[i].write_to(&stage.join(format!("n{i}"))))
+        .collect::<Result<_>>()?;
+    let mut stamps: Vec<Option<Stamp>> = vec![None; entries.len()];
+    for (&i, s) in plan.write.iter().zip(staged) {
+        stamps[i] = Some(s);
+    }
+    for (i, s) in plan.unchanged {
+        stamps[i] = Some(s);
+    }
+    let stamps: Vec<Stamp> = stamps
+        .into_iter()
+        .map(|s| s.expect("every entry"))
+        .collect();
+    let new_manifest = stage.join("manifest");
+    Manifest::from_written(entries, &stamps).write(&new_manifest)?;
+
+    // 2. Apply, remembering each step so that an error can undo them all.
+    let mut done: Vec<Done> = Vec::new();
+    let result = apply(
+        entries,
+        &plan.write,
+        &plan.remove,
+        out_dir,
+        stage,
+        &mut done,
+    );
+    if let Err(e) = result {
+        undo(done);
+        return Err(e);
+    }
+    let manifest = out_dir.join(MANIFEST);
+    if let Err(e) = std::fs::rename(&new_manifest, &manifest) {
+        undo(done);
+        return Err(Error::io("move into place", &manifest, e));
+    }
+    // 3. Done: folders emptied by removals go; the old versions go with the staging folder.
+    let mut emptied: Vec<&str> = ancestors(plan.remove.iter().map(String::as_str))
+        .into_iter()
+        .collect();
+    emptied.sort_by_key(|d| std::cmp::Reverse(d.len()));
+    for d in emptied {
+        let _ = std::fs::remove_dir(out_dir.join(d));
+    }
+    drop(staging);
+    stats.full = false;
+    Ok(stats)
+}
+
+fn apply(
+    entries: &[Entry<'_>],
+    write: &[usize],
+    remove: &[String],
+    out_dir: &Path,
+    stage: &Path,
+    done: &mut Vec<Done>,
+) -> Result<()> {
+    let manifest = out_dir.join(MANIFEST);
+    let aside = stage.join("old-manifest");
+    std::fs::rename(&manifest, &aside).map_err(|e| Error::io("move aside", &manifest, e))?;
+    done.push(Done::ManifestAside {
+        from: manifest,
+        to: aside,
+    });
+
+    let mut dirs: Vec<&str> = write
+        .iter()
+        .filter_map(|&i| parent_of(entries[i].rel))
+        .collect();
+    dirs.sort_unstable();
+    dirs.dedup();
+    for d in dirs {
+        // Create each missing folder on the way, so that undo can remove it.
+        let mut missing = Vec::new();
+        let mut cur = Some(d);
+        while let Some(c) = cur {
+            let p = out_dir.join(c);
+            if p.is_dir() {
+                break;
+            }
+            missing.push(p);
+            cur = parent_of(c);
+        }
+        for p in missing.into_iter().rev() {
+            std::fs::create_dir(&p).map_err(|e| Error::io("create", &p, e))?;
+            done.push(Done::Dir(p));
+        }
+    }
+
+    for &i in write {
+        let target = out_dir.join(entries[i].rel);
+        let backup = stage.join(format!("o{i}"));
+        let backup = match std::fs::symlink_metadata(&target) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => return Err(Error::io("read", &target, e)),
+            Ok(m) if m.is_dir() => {
+                return Err(Error::Other(format!(
+                    "`{}` is a folder, where the build writes a file: remove it",
+                    target.display()
+                )))
+            }
+            Ok(_) => match std::fs::hard_link(&target, &backup) {
+                Ok(()) => Some(backup),
+                // No hard links here: move the old file aside instead.
+                Err(_) => match std::fs::rename(&target, &backup) {
+                    Ok(()) => Some(backup),
+                    Err(e) => return Err(Error::io("move aside", &target, e)),
+                },
+            },
+        };
+        let src = stage.join(format!("n{i}"));
+        if let Err(e) = std::fs::rename(&src, &target) {
+            if let Some(b) = backup {
+                let _ = std::fs::rename(&b, &target);
+            }
+            return Err(Error::io("move into place", &target, e));
+        }
+        done.push(Done::Placed { target, backup });
+    }
+
+    for (k, rel) in remove.iter().enumerate() {
+        let target = out_dir.join(rel);
+        let backup = stage.join(format!("r{k}"));
+        match std::fs::rename(&target, &backup) {
+            Ok(()) => done.push(Done::Removed { target, backup }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(Error::io("remove", &target, e)),
+        }
+    }
+    Ok(())
+}
+
+/// Puts the output folder back as it was, newest step first.
+fn undo(done: Vec<Done>) {
+    for d in done.into_iter().rev() {
+        match d {
+            Done::ManifestAside { from, to } => {
+                let _ = std::fs::rename(to, from);
+            }
+            Done::Dir(p) => {
+                let _ = std::fs::remove_dir(p);
+            }
+            Done::Placed { target, backup } => {
+                let _ = match backup {
+                    Some(b) => std::fs::rename(b, &target),
+                    None => std::fs::remove_file(&target),
+                };
+            }
+            Done::Removed { target, backup } => {
+                let _ = std::fs::rename(backup, target);
+            }
+        }
+    }
+}
+
+/// Removes a folder tree, its top-level entries in parallel.
+fn remove_tree_parallel(dir: &Path) -> Result<()> {
+    let children: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| Error::io("read", dir, e))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    children.par_iter().try_for_each(|p| {
+        let r = if p.is_dir() && !p.is_symlink() {
+            std::fs::remove_dir_all(p)
+        } else {
+            std::fs::remove_file(p)
+        };
+        r.map_err(|e| Error::io("remove", p, e))
     })?;
-    output.copies.par_iter().try_for_each(|(rel, src)| {
-        let path = dir.join(rel);
-        std::fs::copy(src, &path)
-            .map(|_| ())
-            .map_err(|e| Error::io("copy", src, e))
-    })
+    std::fs::remove_dir(dir).map_err(|e| Error::io("remove", dir, e))
+}
+
+/// One file to write: where, what, and its fingerprint.
+struct Entry<'a> {
+    rel: &'a str,
+    src: Src<'a>,
+    len: u64,
+    digest: u64,
+}
+
+enum Src<'a> {
+    Bytes(&'a [u8]),
+    /// Copied from this file.
+    Copy(&'a Path),
+}
+
+/// Fingerprints every file of `output`, in parallel: rendered files by a
+/// digest of their bytes; copied files by their source's path, length,
+/// mtime and inode (reading them all on every build would cost more).
+fn fingerprint(output: &Output) -> Result<Vec<Entry<'_>>> {
+    // A path both rendered and copied is copied (as when copies were written last).
+    let rendered: Vec<(&String, &Vec<u8>)> = output
+        .files
+        .iter()
+        .filter(|(rel, _)| !output.copies.contains_key(*rel))
+        .collect();
+    let mut entries: Vec<Entry<'_>> = rendered
+        .par_iter()
+        .map(|(rel, bytes)| Entry {
+            rel: rel.as_str(),
+            src: Src::Bytes(bytes.as_slice()),
+            len: bytes.len() as u64,
+            digest: digest(bytes),
+        })
+        .collect();
+    for (rel, src) in &output.copies {
+        let m = std::fs::metadata(src).map_err(|e| Error::io("read", src, e))?;
+        let (mtime, ino) = file_identity(&m);
+        let id = format!("copy\0{}\0{}\0{}\0{}", src.display(), m.len(), mtime, ino);
+        entries.push(Entry {
+            rel: rel.as_str(),
+            src: Src::Copy(src.as_path()),
+            len: m.len(),
+            digest: digest(id.as_bytes()),
+        });
+    }
+    Ok(entries)
+}
+
+impl Entry<'_> {
+    /// Writes the file at `path`; returns what it was left as.
+    fn write_to(&self, path: &Path) -> Result<Stamp> {
+        let meta = match self.src {
+            Src::Bytes(bytes) => {
+                let mut f = std::fs::File::create(path).map_err(|e| Error::io("write", path, e))?;
+                f.write_all(bytes)
+                    .map_err(|e| Error::io("write", path, e))?;
+                f.metadata()
+            }
+            Src::Copy(src) => {
+                std::fs::copy(src, path).map_err(|e| Error::io("copy", src, e))?;
+                std::fs::symlink_metadata(path)
+            }
+        }
+        .map_err(|e| Error::io("write", path, e))?;
+        Ok(Stamp::of(&meta, self))
+    }
+}
+
+/// A file as a build left it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Stamp {
+    len: u64,
+    digest: u64,
+    /// Modification time in nanoseconds since 1970, and inode number: a file
+    /// edited or replaced by hand no longer matches.
+    mtime: i128,
+    ino: u64,
+}
+
+impl Stamp {
+    fn of(meta: &std::fs::Metadata, e: &Entry<'_>) -> Stamp {
+        let (mtime, ino) = file_identity(meta);
+        Stamp {
+            len: meta.len(),
+            digest: e.digest,
+            mtime,
+            ino,
+        }
+    }
+}
+
+fn file_identity(meta: &std::fs::Metadata) -> (i128, u64) {
+    let mtime = meta
+        .modified()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(-1, |d| d.as_nanos() as i128);
+    #[cfg(unix)]
+    let ino = std::os::unix::fs::MetadataExt::ino(meta);
+    #[cfg(not(unix))]
+    let ino = 0;
+    (mtime, ino)
+}
+
+/// `.herald-manifest`: a header line, then `len digest mtime ino path` per file.
+struct Manifest {
+    files: HashMap<String, Stamp>,
+}
+
+impl Manifest {
+    fn header() -> String {
+        // The digest of a fixed text guards against the digest function changing.
+        format!("herald-manifest 1 {:016x}", digest(b"herald"))
+    }
+
+    fn from_written(entries: &[Entry<'_>], stamps: &[Stamp]) -> Manifest {
+        Manifest {
+            files: entries
+                .iter()
+                .zip(stamps)
+                .map(|(e, s)| (e.rel.to_string(), *s))
+                .collect(),
+        }
+    }
+
+    /// The manifest of `out_dir`, when there is a readable one of this version.
+    fn read(out_dir: &Path) -> Option<Manifest> {
+        let text = std::fs::read_to_string(out_dir.join(MANIFEST)).ok()?;
+        let mut lines = text.lines();
+        if lines.next()? != Self::header() {
+            return None;
+        }
+        let mut files = HashMap::new();
+        for line in lines {
+            let mut parts = line.splitn(5, ' ');
+            let len = parts.next()?.parse().ok()?;
+            let digest = u64::from_str_radix(parts.next()?, 16).ok()?;
+            let mtime = parts.next()?.parse().ok()?;
+            let ino = parts.next()?.parse().ok()?;
+            let path = parts.next()?;
+            files.insert(
+                path.to_string(),
+                Stamp {
+                    len,
+                    digest,
+                    mtime,
+                    ino,
+                },
+            );
+        }
+        Some(Manifest { files })
+    }
+
+    fn write(&self, path: &Path) -> Result<()> {
+        let mut rows: Vec<(&String, &Stamp)> = self
+            .files
+            .iter()
+            // A path that would break the line format is left out, so it is always rewritten.
+            .filter(|(p, _)| !p.contains(['\n', '\r']))
+            .collect();
+        rows.sort_unstable_by_key(|(p, _)| p.as_str());
+        let mut text = String::with_capacity(rows.len() * 80 + 40);
+        text.push_str(&Self::header());
+        text.push('\n');
+        for (p, s) in rows {
+            use std::fmt::Write as _;
+            let _ = writeln!(
+                text,
+                "{} {:016x} {} {} {}",
+                s.len, s.digest, s.mtime, s.ino, p
+            );
+        }
+        std::fs::write(path, text).map_err(|e| Error::io("write", path, e))
+    }
+}
+
+/// A fast 64-bit digest of `bytes` (wyhash-style multiply-fold over 16-byte
+/// blocks, several GB/s): tells whether a file's bytes changed since the last
+/// build. Not cryptographic; the length is compared too.
+fn digest(bytes: &[u8]) -> u64 {
+    const P0: u64 = 0xa076_1d64_78bd_642f;
+    const P1: u64 = 0xe703_7ed1_a0b4_28db;
+    const P2: u64 = 0x8ebc_6af0_9c88_c6e3;
+    const P3: u64 = 0x5899_65cc_7537_4cc3;
+    fn mum(a: u64, b: u64) -> u64 {
+        let r = (a as u128).wrapping_mul(b as u128);
+        (r as u64) ^ ((r >> 64) as u64)
+    }
+    fn word(b: &[u8]) -> u64 {
+        u64::from_le_bytes(b.try_into().expect("8 bytes"))
+    }
+    let mut seed = P0 ^ (bytes.len() as u64).wrapping_mul(P3);
+    let mut blocks = bytes.chunks_exact(16);
+    for b in &mut blocks {
+        seed ^= mum(word(&b[..8]) ^ P1, word(&b[8..]) ^ seed);
+    }
+    let rest = blocks.remainder();
+    let mut tail = [0u8; 16];
+    tail[..rest.len()].copy_from_slice(rest);
+    seed ^= mum(
+        word(&tail[..8]) ^ P1,
+        word(&tail[8..]) ^ seed ^ rest.len() as u64,
+    );
+    mum(seed ^ P2, (bytes.len() as u64) ^ P3)
 }
 
 #[cfg(test)]
@@ -144,5 +705,226 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(names, vec![std::ffi::OsString::from("public")]);
+    }
+
+    fn site(files: &[(&str, &str)]) -> Output {
+        let mut o = Output::default();
+        for (p, b) in files {
+            o.add(*p, *b);
+        }
+        o
+    }
+
+    #[cfg(unix)]
+    fn inode(p: &Path) -> u64 {
+        std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(p).unwrap())
+    }
+
+    fn leftovers(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn digest_tells_small_changes_apart() {
+        let a = digest(b"<p>Hello, world.</p>\n");
+        assert_eq!(a, digest(b"<p>Hello, world.</p>\n"));
+        assert_ne!(a, digest(b"<p>Hello, world!</p>\n"));
+        assert_ne!(digest(b""), digest(b"\0"));
+        let long = "x".repeat(1000);
+        let mut changed = long.clone().into_bytes();
+        changed[517] = b'y';
+        assert_ne!(digest(long.as_bytes()), digest(&changed));
+    }
+
+    #[test]
+    #[cfg(unix)]
+    fn unchanged_files_are_not_rewritten() {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("public");
+        let first = site(&[
+            ("index.html", "home"),
+            ("news/a/index.html", "a"),
+            ("news/b/index.html", "b"),
+        ]);
+        assert!(write_atomically(&first, &out).unwrap().full);
+        assert!(out.join(MANIFEST).is_file());
+        let a = out.join("news/a/index.html");
+        let b = out.join("news/b/index.html");
+        let (ino_a, mtime_a) = (
+            inode(&a),
+            std::fs::metadata(&a).unwrap().modified().unwrap(),
+        );
+        let ino_b = inode(&b);
+
+        let second = site(&[
+            ("index.html", "home"),
+            ("news/a/index.html", "a"),
+            ("news/b/index.html", "b, edited"),
+        ]);
+        let stats = write_atomically(&second, &out).unwrap();
+        assert_eq!(
+            stats,
+            WriteStats {
+                written: 1,
+                unchanged: 2,
+                removed: 0,
+                full: false
+            }
+        );
+        // The same file, never reopened: same inode, same mtime.
+        assert_eq!(inode(&a), ino_a);
+        assert_eq!(std::fs::metadata(&a).unwrap().modified().unwrap(), mtime_a);
+        assert_ne!(inode(&b), ino_b);
+        assert_eq!(std::fs::read_to_string(&b).unwrap(), "b, edited");
+
+        // Nothing changed: nothing written, not even the manifest.
+        let manifest_ino = inode(&out.join(MANIFEST));
+        let stats = write_atomically(&second, &out).unwrap();
+        assert_eq!((stats.written, stats.unchanged), (0, 3));
+        assert_eq!(inode(&out.join(MANIFEST)), manifest_ino);
+        assert_eq!(leftovers(tmp.path()), vec!["public"]);
+    }
+
+    #[test]
+    fn files_no_longer_made_are_removed_with_their_folders() {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("public");
+        write_atomically(
+            &site(&[("index.html", "home"), ("old/deep/index.html", "old")]),
+            &out,
+        )
+        .unwrap();
+        let stats = write_atomically(
+            &site(&[("index.html", "home"), ("new/index.html", "new")]),
+            &out,
+        )
+        .unwrap();
+        assert_eq!((stats.written, stats.removed, stats.full), (1, 1, false));
+        assert!(!out.join("old").exists());
+        assert_eq!(
+            std::fs::read_to_string(out.join("new/index.html")).unwrap(),
+            "new"
+        );
+        assert_eq!(leftovers(&out), vec![MANIFEST, "index.html", "new"]);
+        assert_eq!(leftovers(tmp.path()), vec!["public"]);
+    }
+
+    #[test]
+    fn a_file_edited_by_hand_is_written_again() {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("public");
+        let o = site(&[("index.html", "home")]);
+        write_atomically(&o, &out).unwrap();
+        // Same length, other bytes, a later mtime: the manifest no longer vouches for it.
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        std::fs::write(out.join("index.html"), "HOME").unwrap();
+        let stats = write_atomically(&o, &out).unwrap();
+        assert_eq!(stats.written, 1);
+        assert_eq!(
+            std::fs::read_to_string(out.join("index.html")).unwrap(),
+            "home"
+        );
+    }
+
+    #[test]
+    fn a_file_where_a_folder_was_falls_back_to_a_full_write() {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("public");
+        write_atomically(&site(&[("a/index.html", "a")]), &out).unwrap();
+        let stats = write_atomically(&site(&[("a", "now a file")]), &out).unwrap();
+        assert!(stats.full);
+        assert_eq!(
+            std::fs::read_to_string(out.join("a")).unwrap(),
+            "now a file"
+        );
+        assert_eq!(leftovers(tmp.path()), vec!["public"]);
+    }
+
+    #[test]
+    #[cfg(unix)]
+    fn a_failed_write_leaves_the_old_site_untouched() {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("public");
+        let old = site(&[
+            ("index.html", "old home"),
+            ("news/a/index.html", "old a"),
+            ("gone/index.html", "gone"),
+        ]);
+        write_atomically(&old, &out).unwrap();
+        let snapshot = |dir: &Path| -> Vec<(String, String, u64)> {
+            let mut v: Vec<_> = walkdir::WalkDir::new(dir)
+                .into_iter()
+                .map(|e| e.unwrap())
+                .filter(|e| e.file_type().is_file())
+                .map(|e| {
+                    (
+                        e.path().strip_prefix(dir).unwrap().display().to_string(),
+                        std::fs::read_to_string(e.path()).unwrap(),
+                        inode(e.path()),
+                    )
+                })
+                .collect();
+            v.sort();
+            v
+        };
+        let before = snapshot(&out);
+
+        // A build whose second half cannot be written: the copy's source is missing.
+        let mut new = site(&[
+            ("index.html", "new home"),
+            ("news/a/index.html", "new a"),
+            ("news/b/index.html", "new b"),
+        ]);
+        new.copies
+            .insert("style.css".into(), tmp.path().join("missing.css"));
+        assert!(write_atomically(&new, &out).is_err());
+        assert_eq!(snapshot(&out), before);
+
+        // A failure while files are being replaced (a folder in the way of a
+        // new file) is undone too: every file back, the manifest back.
+        let mut new = site(&[
+            ("index.html", "new home"),
+            ("news/a/index.html", "new a"),
+            ("zz/index.html", "new z"),
+        ]);
+        new.add("news/b/index.html", "new b");
+        std::fs::create_dir_all(out.join("zz/index.html")).unwrap();
+        std::fs::write(out.join("zz/index.html/keep"), "x").unwrap();
+        let before = snapshot(&out);
+        assert!(write_atomically(&new, &out).is_err());
+        assert_eq!(snapshot(&out), before);
+        assert!(!out.join("news/b").exists());
+        let names = leftovers(tmp.path());
+        assert_eq!(names, vec!["public"], "no staging folder is left behind");
+        // And the next good build still knows what it wrote.
+        std::fs::remove_dir_all(out.join("zz")).unwrap();
+        let stats = write_atomically(&old, &out).unwrap();
+        assert_eq!((stats.full, stats.written), (false, 0));
+        assert_eq!(
+            std::fs::read_to_string(out.join("index.html")).unwrap(),
+            "old home"
+        );
+    }
+
+    #[test]
+    fn copies_win_over_rendered_files_and_are_skipped_when_unchanged() {
+        let tmp = tempfile::tempdir().unwrap();
+        let src = tmp.path().join("style.css");
+        std::fs::write(&src, "body{}").unwrap();
+        let out = tmp.path().join("public");
+        let mut o = site(&[("style.css", "rendered"), ("index.html", "home")]);
+        o.copies.insert("style.css".into(), src.clone());
+        write_atomically(&o, &out).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(out.join("style.css")).unwrap(),
+            "body{}"
+        );
+        let stats = write_atomically(&o, &out).unwrap();
+        assert_eq!((stats.written, stats.unchanged), (0, 2));
     }
 }

