@@ -171,6 +171,52 @@ pub fn load(root: &Path, config: &Config, opts: &LoadOptions) -> Result<Content>
     Ok(content)
 }
 
+/// Reads one page again, for the dev server's fast path after an edit:
+/// front matter, permalink and Markdown, with `@/` links resolved against
+/// the already loaded `content`. `file` is relative to the site root, like
+/// [`super::Page::file`]. Bundle assets are not looked up (the caller keeps
+/// the old page's). Any problem is an error without detail: the caller then
+/// loads the whole site, which reports it properly.
+pub fn reload_page(root: &Path, config: &Config, content: &Content, file: &Path) -> Result<Page> {
+    let not_a_page = || Error::Other(format!("`{}` is not a page", file.display()));
+    let rel = file
+        .strip_prefix(CONTENT_DIR)
+        .map_err(|_| not_a_page())?
+        .to_str()
+        .ok_or_else(not_a_page)?
+        .replace('\\', "/");
+    let name = rel.rsplit('/').next().unwrap_or(&rel);
+    let kind = match name {
+        "_index.md" => return Err(not_a_page()),
+        "index.md" if rel != "index.md" => Kind::Bundle,
+        _ if name.ends_with(".md") => Kind::Page,
+        _ => return Err(not_a_page()),
+    };
+    let found = Found {
+        file: file.to_path_buf(),
+        rel,
+        kind,
+    };
+    let Parsed::Page(page) = parse_file(root, &found)? else {
+        return Err(not_a_page());
+    };
+    let mut page = *page;
+    if page.path.is_empty() {
+        let section = content.sections.get(&page.section).ok_or_else(not_a_page)?;
+        page.path = format!("{}{}/", section.path, page.slug);
+    }
+    let resolve = |target: &str| content.link_targets.get(target).map(|p| config.url(p));
+    let render_opts = RenderOptions {
+        smart_punctuation: config.markdown.smart_punctuation,
+        heading_anchors: config.markdown.heading_anchors,
+        resolve: &resolve,
+        absolute_base: None,
+    };
+    page.rendered = markdown::render(&page.body, &render_opts)
+        .map_err(|_| Error::Other(format!("`{}` has a broken link", file.display())))?;
+    Ok(page)
+}
+
 /// Lists Markdown files and other files under `content/`, sorted by path.
 #[allow(clippy::type_complexity)]
 fn walk(content_dir: &Path) -> Result<(Vec<Found>, Vec<(PathBuf, String)>)> {

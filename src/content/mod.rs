@@ -9,7 +9,7 @@ pub mod front_matter;
 mod load;
 
 pub use front_matter::{SortBy, SyndicateMatter};
-pub use load::{load, LoadOptions};
+pub use load::{load, reload_page, LoadOptions};
 
 use crate::markdown::Rendered;
 use chrono::{DateTime, FixedOffset};
