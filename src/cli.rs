@@ -43,6 +43,44 @@ pub enum Command {
         #[command(flatten)]
         build: BuildArgs,
     },
+    /// Serve the site locally, rebuild on every save and reload the browser.
+    /// Drafts and future entries are shown unless --no-drafts / --no-future.
+    Serve {
+        /// The address to listen on.
+        #[arg(long, default_value = "127.0.0.1")]
+        bind: std::net::IpAddr,
+        /// The port; when busy, the next free one is taken (0: any free port).
+        #[arg(long, short, default_value_t = 1111)]
+        port: u16,
+        /// Hide entries marked `draft = true` (shown by default in serve).
+        #[arg(long)]
+        no_drafts: bool,
+        /// Hide entries dated in the future (shown by default in serve).
+        #[arg(long)]
+        no_future: bool,
+        /// Render with this base URL instead of http://ADDRESS:PORT.
+        #[arg(long)]
+        base_url: Option<String>,
+    },
+    /// Cross-post new entries to the networks in site.toml, once each, and
+    /// record them in data/syndication.toml.
+    Syndicate {
+        /// Print each message exactly as it would be sent; send and write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Also post entries older than `[syndicate] since`.
+        #[arg(long)]
+        backfill: bool,
+        /// Only this network (a [networks.NAME] name); repeatable.
+        #[arg(long = "network", value_name = "NAME")]
+        networks: Vec<String>,
+    },
+    /// Fetch reply threads and engagement of syndicated entries into data/comments/.
+    Comments {
+        /// Also fetch entries older than `[comments] max_age_days`.
+        #[arg(long)]
+        all: bool,
+    },
 }
 
 /// Flags shared by commands that build.

@@ -58,6 +58,41 @@ fn run(args: cli::Cli) -> herald::Result<()> {
                 r.elapsed.as_millis()
             );
         }
+        cli::Command::Syndicate {
+            dry_run,
+            backfill,
+            networks,
+        } => {
+            use commands::syndicate as syn;
+            let mut opts = syn::SyndicateOptions::new(&args.root);
+            opts.dry_run = dry_run;
+            opts.backfill = backfill;
+            opts.networks = networks;
+            // Test hook: die right after a send, before recording it.
+            if std::env::var_os("HERALD_TEST_CRASH_AFTER_SEND").is_some() {
+                opts.crash_after_send = Some(syn::Crash::Abort);
+            }
+            let report = syn::syndicate(&opts)?;
+            print!("{}", syn::format_messages(&report));
+            print!("{}", syn::format_summary(&report));
+            if report.failed() {
+                return Err(herald::Error::Other(
+                    "some entries were not cross-posted: see the table above".into(),
+                ));
+            }
+        }
+        cli::Command::Comments { all } => {
+            let mut opts = commands::comments::FetchOptions::new(&args.root);
+            opts.all = all;
+            let report = commands::comments::comments(&opts)?;
+            print!("{}", commands::comments::format_report(&report));
+            if !report.failed.is_empty() {
+                return Err(herald::Error::Other(
+                    "some threads could not be fetched (their previous data is kept): see above"
+                        .into(),
+                ));
+            }
+        }
         cli::Command::Check { build } => {
             let r = commands::check(&build_options(&args.root, &build))?;
             println!(
@@ -67,6 +102,30 @@ fn run(args: cli::Cli) -> herald::Result<()> {
                 r.files,
                 r.elapsed.as_millis()
             );
+        }
+        cli::Command::Serve {
+            bind,
+            port,
+            no_drafts,
+            no_future,
+            base_url,
+        } => {
+            let mut opts = commands::serve::ServeOptions::new(&args.root);
+            opts.bind = bind;
+            opts.port = port;
+            opts.drafts = !no_drafts;
+            opts.future = !no_future;
+            opts.base_url = base_url;
+            let (stopper, inbox) = commands::serve::channel();
+            commands::serve::stop_on_ctrl_c(stopper)?;
+            commands::serve::serve(&opts, inbox, &mut |event| {
+                let (text, is_error) = commands::serve::describe(&event);
+                if is_error {
+                    eprintln!("{text}");
+                } else {
+                    println!("{text}");
+                }
+            })?;
         }
     }
     Ok(())

@@ -2,7 +2,10 @@
 //! Only `main.rs` prints.
 
 pub mod build;
+pub mod comments;
 pub mod init;
 pub mod new;
+pub mod serve;
+pub mod syndicate;
 
 pub use build::{build, check, BuildOptions, BuildReport};

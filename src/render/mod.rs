@@ -19,6 +19,16 @@ use views::*;
 
 /// Renders the whole site.
 pub fn render(site: &Site, templates: &Templates) -> Result<Output> {
+    let mut output = render_documents(site, templates)?;
+    add_static(site, &mut output);
+    Ok(output)
+}
+
+/// Renders every page, list, feed, sitemap and alias, and the page-bundle
+/// assets beside their pages: the whole site except [`add_static`]'s files.
+/// The dev server keeps the two apart, so a static file change re-renders
+/// nothing.
+pub fn render_documents(site: &Site, templates: &Templates) -> Result<Output> {
     check_templates_exist(site, templates)?;
     let ctx = Ctx::new(site, templates);
     let mut out = Out::default();
@@ -29,8 +39,31 @@ pub fn render(site: &Site, templates: &Templates) -> Result<Output> {
     sitemap::render_sitemap(&ctx, &mut out);
     render_404(&ctx, &mut out);
     render_aliases(&ctx, &mut out);
-    copy_static(&ctx, &mut out);
     out.finish()
+}
+
+/// Adds the theme's `static/`, then the site's (which wins), then loose
+/// files under `content/`; each replaces a rendered file at the same path.
+pub fn add_static(site: &Site, output: &mut Output) {
+    let theme_static = site
+        .root
+        .join("themes")
+        .join(&site.config.theme)
+        .join("static");
+    if theme_static.is_dir() {
+        copy_tree(&theme_static, output);
+    } else if site.config.theme == "default" {
+        if let Some(dir) = crate::templates::DEFAULT_THEME.get_dir("static") {
+            add_embedded(dir, output);
+        }
+    }
+    copy_tree(&site.root.join("static"), output);
+    for (src, url_path) in &site.content.assets {
+        output.copies.insert(
+            url_path.trim_start_matches('/').to_string(),
+            site.root.join(src),
+        );
+    }
 }
 
 /// Reports each missing template once, naming a file that needs it.
@@ -183,38 +216,25 @@ fn page_template<'a>(site: &'a Site, p: &'a Page) -> &'a str {
 /// Step: one HTML file per page, rendered in parallel.
 fn render_pages(ctx: &Ctx<'_>, out: &mut Out) {
     let site = ctx.site;
-    let c = &site.config;
+    // Where each entry was cross-posted, from data/syndication.toml.
+    let syndication = crate::syndicate::syndication_links(site).unwrap_or_else(|e| {
+        out.problems.extend(e.diagnostics().iter().cloned());
+        if e.diagnostics().is_empty() {
+            out.problems.push(crate::ledger::diagnostic(e.to_string()));
+        }
+        Default::default()
+    });
+    // The comment sections, from data/comments/ only: a build never fetches.
+    let (comments, problems) = crate::comments::views_for_site(site);
+    problems.into_iter().for_each(|d| out.problem(d));
     let rendered: Vec<(usize, Result<String, Diagnostic>)> = site
         .content
         .pages
         .par_iter()
         .enumerate()
         .map(|(i, p)| {
-            let section = &site.content.sections[&p.section];
-            let pos = section.pages.iter().position(|&j| j == i);
-            let neighbour = |j: Option<usize>| j.map(|j| page_link(c, &site.content.pages[j]));
-            let newer = neighbour(pos.and_then(|k| k.checked_sub(1)).map(|k| section.pages[k]));
-            let older = neighbour(pos.and_then(|k| section.pages.get(k + 1).copied()));
-            let view = PageView {
-                summary: page_summary(site, p),
-                slug: p.slug.clone(),
-                content: p.rendered.html.clone(),
-                toc: p.rendered.toc.clone(),
-                newer,
-                older,
-                assets: p.assets.iter().map(|(_, rel)| rel.clone()).collect(),
-                syndication: Vec::new(),
-                comments: None,
-                lang: c.language.clone(),
-            };
-            let feeds = feed_views(c, "/", &c.title);
-            let mut tc = ctx.base(&p.path, &feeds);
-            tc.insert("page", &view);
-            (
-                i,
-                ctx.templates
-                    .render(page_template(site, p), &tc, Some(&p.file)),
-            )
+            let links = syndication.get(&p.rel).cloned().unwrap_or_default();
+            (i, page_html(ctx, i, p, links, comments[i].clone()))
         })
         .collect();
     for (i, r) in rendered {
@@ -236,6 +256,81 @@ fn render_pages(ctx: &Ctx<'_>, out: &mut Out) {
             out.output.copies.insert(file, site.root.join(src));
         }
     }
+}
+
+/// The HTML of page `i`, with where it was cross-posted and its comments.
+/// `p` is that page (or an edited copy of it: see [`render_page`]).
+fn page_html(
+    ctx: &Ctx<'_>,
+    i: usize,
+    p: &Page,
+    syndication: Vec<SyndicationLink>,
+    comments: Option<Value>,
+) -> Result<String, Diagnostic> {
+    let site = ctx.site;
+    let c = &site.config;
+    let section = &site.content.sections[&p.section];
+    let pos = section.pages.iter().position(|&j| j == i);
+    let neighbour = |j: Option<usize>| j.map(|j| page_link(c, &site.content.pages[j]));
+    let newer = neighbour(pos.and_then(|k| k.checked_sub(1)).map(|k| section.pages[k]));
+    let older = neighbour(pos.and_then(|k| section.pages.get(k + 1).copied()));
+    let view = PageView {
+        summary: page_summary(site, p),
+        slug: p.slug.clone(),
+        content: p.rendered.html.clone(),
+        toc: p.rendered.toc.clone(),
+        newer,
+        older,
+        assets: p.assets.iter().map(|(_, rel)| rel.clone()).collect(),
+        syndication,
+        comments,
+        lang: c.language.clone(),
+    };
+    let feeds = feed_views(c, "/", &c.title);
+    let mut tc = ctx.base(&p.path, &feeds);
+    tc.insert("page", &view);
+    ctx.templates
+        .render(page_template(site, p), &tc, Some(&p.file))
+}
+
+/// Renders the HTML of one page alone, as [`render`] does, for the dev
+/// server to show an edited entry before the rest of the site is rendered
+/// again: `page` is the edited version of page `index` of `site` (same
+/// place in the site; its neighbours come from `site`). Lists, feeds and
+/// other pages are not touched.
+pub fn render_page(
+    site: &Site,
+    templates: &Templates,
+    index: usize,
+    page: &Page,
+) -> Result<String> {
+    if index >= site.content.pages.len() {
+        return Err(Error::Other(format!("no page number {index}")));
+    }
+    let p = page;
+    // A page lists no other page: the summaries of every page, which
+    // list pages need, are not computed.
+    let ctx = Ctx {
+        site,
+        templates,
+        site_view: serde_json::to_value(site_view(site)).expect("views serialize"),
+        summaries: Vec::new(),
+    };
+    let syndication = crate::syndicate::syndication_links(site)?
+        .remove(&p.rel)
+        .unwrap_or_default();
+    // This page's comment section alone, as `comments::views_for_site`
+    // makes it for every page.
+    let comments = if p.comments {
+        let text =
+            std::fs::read_to_string(site.root.join(crate::config::CONFIG_FILE)).unwrap_or_default();
+        let cc = crate::comments::CommentsConfig::from_config(&site.config, &text)?;
+        let moderator = crate::comments::moderate::Moderator::new(&cc.block);
+        crate::comments::view_for(&site.root, &p.rel, &moderator)?
+    } else {
+        None
+    };
+    Ok(page_html(&ctx, index, p, syndication, comments)?)
 }
 
 /// The pages a section lists: its own and its subsections', in its order.
@@ -442,31 +537,6 @@ fn render_aliases(ctx: &Ctx<'_>, out: &mut Out) {
                 out.add_url(alias, html, &p.file);
             }
         }
-    }
-}
-
-/// Step: the theme's `static/`, then the site's (which wins), then loose
-/// files under `content/`.
-fn copy_static(ctx: &Ctx<'_>, out: &mut Out) {
-    let site = ctx.site;
-    let theme_static = site
-        .root
-        .join("themes")
-        .join(&site.config.theme)
-        .join("static");
-    if theme_static.is_dir() {
-        copy_tree(&theme_static, &mut out.output);
-    } else if site.config.theme == "default" {
-        if let Some(dir) = crate::templates::DEFAULT_THEME.get_dir("static") {
-            add_embedded(dir, &mut out.output);
-        }
-    }
-    copy_tree(&site.root.join("static"), &mut out.output);
-    for (src, url_path) in &site.content.assets {
-        out.output.copies.insert(
-            url_path.trim_start_matches('/').to_string(),
-            site.root.join(src),
-        );
     }
 }
 

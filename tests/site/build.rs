@@ -4,12 +4,33 @@ use crate::support::*;
 
 fn news_site() -> TestSite {
     TestSite::with(&[
-        ("content/_index.md", &page("title = \"Home\"", "Welcome *home*.")),
-        ("content/news/_index.md", &page("title = \"News\"\ndescription = \"All news\"", "")),
-        ("content/news/2026-01-10-first.md", &page("title = \"First\"\n[taxonomies]\ntags = [\"Launch\", \"API\"]", "One.")),
-        ("content/news/2026-02-10-second.md", &page("title = \"Second\"\n[taxonomies]\ntags = [\"api\"]", "Two.")),
-        ("content/news/third.md", &page("title = \"Third\"\ndate = 2026-03-10T09:30:00Z", "Three.")),
-        ("content/about.md", &page("title = \"About\"", "We make things.")),
+        (
+            "content/_index.md",
+            &page("title = \"Home\"", "Welcome *home*."),
+        ),
+        (
+            "content/news/_index.md",
+            &page("title = \"News\"\ndescription = \"All news\"", ""),
+        ),
+        (
+            "content/news/2026-01-10-first.md",
+            &page(
+                "title = \"First\"\n[taxonomies]\ntags = [\"Launch\", \"API\"]",
+                "One.",
+            ),
+        ),
+        (
+            "content/news/2026-02-10-second.md",
+            &page("title = \"Second\"\n[taxonomies]\ntags = [\"api\"]", "Two."),
+        ),
+        (
+            "content/news/third.md",
+            &page("title = \"Third\"\ndate = 2026-03-10T09:30:00Z", "Three."),
+        ),
+        (
+            "content/about.md",
+            &page("title = \"About\"", "We make things."),
+        ),
     ])
 }
 
@@ -20,7 +41,10 @@ fn pages_get_pretty_urls_from_file_names_and_dates() {
     assert_eq!(r.pages, 4);
     let first = site.read("news/first/index.html");
     assert!(first.contains("<h1 class=\"p-name\">First</h1>"), "{first}");
-    assert!(first.contains("datetime=\"2026-01-10T00:00:00Z\""), "{first}");
+    assert!(
+        first.contains("datetime=\"2026-01-10T00:00:00Z\""),
+        "{first}"
+    );
     assert!(site.exists("news/third/index.html"));
     assert!(site.exists("about/index.html"));
 }
@@ -30,7 +54,10 @@ fn sections_list_newest_first_and_paginate() {
     let site = news_site();
     site.build_ok();
     let news = site.read("news/index.html");
-    let order: Vec<usize> = ["Third", "Second"].iter().map(|t| news.find(&format!(">{t}</a>")).unwrap()).collect();
+    let order: Vec<usize> = ["Third", "Second"]
+        .iter()
+        .map(|t| news.find(&format!(">{t}</a>")).unwrap())
+        .collect();
     assert!(order[0] < order[1], "newest first");
     assert!(!news.contains(">First</a>"), "page 1 holds two entries");
     assert!(news.contains("1/2 of 3"));
@@ -68,7 +95,10 @@ fn taxonomies_get_list_and_term_pages_with_merged_spellings() {
     site.build_ok();
     let list = site.read("tags/index.html");
     // A term is named as the newest entry spells it.
-    assert!(list.contains(r#"<a href="https://example.com/tags/api/">api</a> (2)"#), "{list}");
+    assert!(
+        list.contains(r#"<a href="https://example.com/tags/api/">api</a> (2)"#),
+        "{list}"
+    );
     assert!(list.contains(r#"<a href="https://example.com/tags/launch/">Launch</a> (1)"#));
     let api = site.read("tags/api/index.html");
     assert!(api.contains("tags: api"));
@@ -80,7 +110,10 @@ fn taxonomies_get_list_and_term_pages_with_merged_spellings() {
 fn undated_pages_sort_after_dated_ones() {
     let site = TestSite::with(&[
         ("content/docs/b.md", &page("title = \"B undated\"", "")),
-        ("content/docs/a.md", &page("title = \"A dated\"\ndate = 2020-01-01", "")),
+        (
+            "content/docs/a.md",
+            &page("title = \"A dated\"\ndate = 2020-01-01", ""),
+        ),
     ]);
     site.build_ok();
     let docs = site.read("docs/index.html");
@@ -90,10 +123,16 @@ fn undated_pages_sort_after_dated_ones() {
 #[test]
 fn sort_by_weight_and_title() {
     let site = TestSite::with(&[
-        ("content/w/_index.md", &page("title = \"W\"\nsort_by = \"weight\"", "")),
+        (
+            "content/w/_index.md",
+            &page("title = \"W\"\nsort_by = \"weight\"", ""),
+        ),
         ("content/w/x.md", &page("title = \"X\"\nweight = 2", "")),
         ("content/w/y.md", &page("title = \"Y\"\nweight = 1", "")),
-        ("content/t/_index.md", &page("title = \"T\"\nsort_by = \"title\"\npaginate_by = 0", "")),
+        (
+            "content/t/_index.md",
+            &page("title = \"T\"\nsort_by = \"title\"\npaginate_by = 0", ""),
+        ),
         ("content/t/p.md", &page("title = \"beta\"", "")),
         ("content/t/q.md", &page("title = \"Alpha\"", "")),
         ("content/t/r.md", &page("title = \"gamma\"", "")),
@@ -104,15 +143,27 @@ fn sort_by_weight_and_title() {
     let t = site.read("t/index.html");
     assert!(t.find(">Alpha</a>").unwrap() < t.find(">beta</a>").unwrap());
     assert!(t.find(">beta</a>").unwrap() < t.find(">gamma</a>").unwrap());
-    assert!(!site.exists("t/page/2/index.html"), "paginate_by = 0 turns pagination off");
+    assert!(
+        !site.exists("t/page/2/index.html"),
+        "paginate_by = 0 turns pagination off"
+    );
 }
 
 #[test]
 fn drafts_and_scheduled_entries_are_left_out_unless_asked() {
     let site = TestSite::with(&[
-        ("content/news/draft.md", &page("title = \"Draft\"\ndraft = true", "")),
-        ("content/news/2027-01-01-later.md", &page("title = \"Later\"", "")),
-        ("content/news/2026-05-31-now.md", &page("title = \"Now\"", "")),
+        (
+            "content/news/draft.md",
+            &page("title = \"Draft\"\ndraft = true", ""),
+        ),
+        (
+            "content/news/2027-01-01-later.md",
+            &page("title = \"Later\"", ""),
+        ),
+        (
+            "content/news/2026-05-31-now.md",
+            &page("title = \"Now\"", ""),
+        ),
     ]);
     site.build_ok();
     assert!(site.exists("news/now/index.html"));
@@ -131,8 +182,14 @@ fn drafts_and_scheduled_entries_are_left_out_unless_asked() {
 #[test]
 fn slug_and_path_override_the_address() {
     let site = TestSite::with(&[
-        ("content/news/2026-01-01-long-name.md", &page("title = \"S\"\nslug = \"Short Name\"", "")),
-        ("content/news/p.md", &page("title = \"P\"\npath = \"company/press\"", "")),
+        (
+            "content/news/2026-01-01-long-name.md",
+            &page("title = \"S\"\nslug = \"Short Name\"", ""),
+        ),
+        (
+            "content/news/p.md",
+            &page("title = \"P\"\npath = \"company/press\"", ""),
+        ),
     ]);
     site.build_ok();
     assert!(site.exists("news/short-name/index.html"));
@@ -143,12 +200,20 @@ fn slug_and_path_override_the_address() {
 fn aliases_become_redirect_pages() {
     let site = TestSite::with(&[(
         "content/news/a.md",
-        &page("title = \"A\"\naliases = [\"/old/a/\", \"blog/a.html\"]", ""),
+        &page(
+            "title = \"A\"\naliases = [\"/old/a/\", \"blog/a.html\"]",
+            "",
+        ),
     )]);
     site.build_ok();
     for f in ["old/a/index.html", "blog/a.html"] {
         let html = site.read(f);
-        assert!(html.contains(r#"<meta http-equiv="refresh" content="0; url=https://example.com/news/a/">"#), "{html}");
+        assert!(
+            html.contains(
+                r#"<meta http-equiv="refresh" content="0; url=https://example.com/news/a/">"#
+            ),
+            "{html}"
+        );
         assert!(html.contains(r#"<link rel="canonical" href="https://example.com/news/a/">"#));
     }
 }
@@ -156,14 +221,20 @@ fn aliases_become_redirect_pages() {
 #[test]
 fn bundles_copy_their_assets_beside_the_page() {
     let site = TestSite::with(&[
-        ("content/news/2026-02-02-launch/index.md", &page("title = \"Launch\"", "![Screen](shot.png)")),
+        (
+            "content/news/2026-02-02-launch/index.md",
+            &page("title = \"Launch\"", "![Screen](shot.png)"),
+        ),
         ("content/news/2026-02-02-launch/shot.png", "PNG"),
         ("content/news/2026-02-02-launch/files/spec.pdf", "PDF"),
         ("content/news/logo.svg", "<svg/>"),
     ]);
     site.build_ok();
     let html = site.read("news/launch/index.html");
-    assert!(html.contains(r#"<img src="shot.png" alt="Screen" />"#), "{html}");
+    assert!(
+        html.contains(r#"<img src="shot.png" alt="Screen" />"#),
+        "{html}"
+    );
     assert_eq!(site.read("news/launch/shot.png"), "PNG");
     assert_eq!(site.read("news/launch/files/spec.pdf"), "PDF");
     assert_eq!(site.read("news/logo.svg"), "<svg/>");
@@ -172,29 +243,50 @@ fn bundles_copy_their_assets_beside_the_page() {
 #[test]
 fn a_section_without_index_still_works_and_nests() {
     let site = TestSite::with(&[
-        ("content/releases/_index.md", &page("title = \"Releases\"", "")),
-        ("content/releases/mobile/2026-01-01-app-2.md", &page("title = \"App 2\"", "")),
-        ("content/releases/2026-02-01-web-5.md", &page("title = \"Web 5\"", "")),
+        (
+            "content/releases/_index.md",
+            &page("title = \"Releases\"", ""),
+        ),
+        (
+            "content/releases/mobile/2026-01-01-app-2.md",
+            &page("title = \"App 2\"", ""),
+        ),
+        (
+            "content/releases/2026-02-01-web-5.md",
+            &page("title = \"Web 5\"", ""),
+        ),
     ]);
     site.build_ok();
     let mobile = site.read("releases/mobile/index.html");
     assert!(mobile.contains("<h1>Mobile</h1>"));
     let releases = site.read("releases/index.html");
-    assert!(releases.contains(r#"<a class="sub" href="https://example.com/releases/mobile/">Mobile</a>"#));
-    assert!(releases.contains(">App 2</a>"), "a section lists its subsections' entries too");
+    assert!(releases
+        .contains(r#"<a class="sub" href="https://example.com/releases/mobile/">Mobile</a>"#));
+    assert!(
+        releases.contains(">App 2</a>"),
+        "a section lists its subsections' entries too"
+    );
     assert!(site.exists("releases/mobile/app-2/index.html"));
 }
 
 #[test]
 fn markdown_features_toc_summary_and_reading_time() {
     let body = "Intro with \"quotes\" -- and a footnote[^n].\n\n<!-- more -->\n\n## Setup\n\n### Install\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n- [x] done\n\n~~gone~~\n\n[^n]: The note.\n";
-    let site = TestSite::with(&[("content/news/m.md", &page("title = \"M\"\ndate = 2026-01-01", body))]);
+    let site = TestSite::with(&[(
+        "content/news/m.md",
+        &page("title = \"M\"\ndate = 2026-01-01", body),
+    )]);
     site.build_ok();
     let html = site.read("news/m/index.html");
-    assert!(html.contains("<h2 id=\"setup\">Setup <a class=\"anchor\" href=\"#setup\""), "{html}");
+    assert!(
+        html.contains("<h2 id=\"setup\">Setup <a class=\"anchor\" href=\"#setup\""),
+        "{html}"
+    );
     assert!(html.contains("<ol class=\"toc\"><li><a href=\"#setup\">Setup</a><ol><li><a href=\"#install\">Install</a>"));
     assert!(html.contains("\u{201c}quotes\u{201d} \u{2013} and"));
-    assert!(html.contains("<table>") && html.contains("<del>gone</del>") && html.contains("checkbox"));
+    assert!(
+        html.contains("<table>") && html.contains("<del>gone</del>") && html.contains("checkbox")
+    );
     assert!(html.contains("<div class=\"summary\"><p>Intro with"));
     assert!(html.contains("minutes=1 authors=Test Author"));
 }
@@ -202,13 +294,25 @@ fn markdown_features_toc_summary_and_reading_time() {
 #[test]
 fn internal_links_become_permalinks() {
     let site = TestSite::with(&[
-        ("content/news/a.md", &page("title = \"A\"", "See [B](@/news/2026-01-01-b.md#part) and [news](@/news/_index.md).")),
+        (
+            "content/news/a.md",
+            &page(
+                "title = \"A\"",
+                "See [B](@/news/2026-01-01-b.md#part) and [news](@/news/_index.md).",
+            ),
+        ),
         ("content/news/_index.md", &page("title = \"News\"", "")),
-        ("content/news/2026-01-01-b.md", &page("title = \"B\"", "## Part")),
+        (
+            "content/news/2026-01-01-b.md",
+            &page("title = \"B\"", "## Part"),
+        ),
     ]);
     site.build_ok();
     let a = site.read("news/a/index.html");
-    assert!(a.contains(r#"<a href="https://example.com/news/b/#part">B</a>"#), "{a}");
+    assert!(
+        a.contains(r#"<a href="https://example.com/news/b/#part">B</a>"#),
+        "{a}"
+    );
     assert!(a.contains(r#"<a href="https://example.com/news/">news</a>"#));
 }
 
@@ -216,10 +320,15 @@ fn internal_links_become_permalinks() {
 fn extra_reaches_templates() {
     let site = TestSite::with(&[(
         "content/a.md",
-        &page("title = \"A\"\n[extra]\nimage = \"x.png\"\nwhen = 2026-01-01", ""),
+        &page(
+            "title = \"A\"\n[extra]\nimage = \"x.png\"\nwhen = 2026-01-01",
+            "",
+        ),
     )]);
     site.build_ok();
-    assert!(site.read("a/index.html").contains(r#"extra={"image":"x.png","when":"2026-01-01"}"#));
+    assert!(site
+        .read("a/index.html")
+        .contains(r#"extra={"image":"x.png","when":"2026-01-01"}"#));
 }
 
 #[test]
@@ -231,7 +340,10 @@ fn site_templates_and_static_override_the_theme_file_by_file() {
     site.build_ok();
     assert_eq!(site.read("404.html"), "custom 404 for Test News");
     assert_eq!(site.read("style.css"), "/* site */");
-    assert!(site.read("news/first/index.html").contains("<article"), "other templates still come from the theme");
+    assert!(
+        site.read("news/first/index.html").contains("<article"),
+        "other templates still come from the theme"
+    );
 }
 
 #[test]
@@ -239,10 +351,17 @@ fn sitemap_and_robots() {
     let site = news_site();
     site.build_ok();
     let sitemap = site.read("sitemap.xml");
-    assert!(sitemap.contains("<loc>https://example.com/news/first/</loc>\n    <lastmod>2026-01-10</lastmod>"));
+    assert!(sitemap
+        .contains("<loc>https://example.com/news/first/</loc>\n    <lastmod>2026-01-10</lastmod>"));
     assert!(sitemap.contains("<loc>https://example.com/tags/api/</loc>"));
-    assert!(sitemap.contains("<loc>https://example.com/news/page/2/</loc>"), "every pager is listed");
-    assert_eq!(site.read("robots.txt"), "User-agent: *\nAllow: /\n\nSitemap: https://example.com/sitemap.xml\n");
+    assert!(
+        sitemap.contains("<loc>https://example.com/news/page/2/</loc>"),
+        "every pager is listed"
+    );
+    assert_eq!(
+        site.read("robots.txt"),
+        "User-agent: *\nAllow: /\n\nSitemap: https://example.com/sitemap.xml\n"
+    );
     assert!(site.read("404.html").contains("Not found"));
 }
 
@@ -254,7 +373,10 @@ fn two_builds_are_byte_identical() {
     site.build_ok();
     let b = snapshot(&site.public(""));
     assert_eq!(a.len(), b.len());
-    assert!(a == b, "output differs between two builds of the same input");
+    assert!(
+        a == b,
+        "output differs between two builds of the same input"
+    );
 }
 
 #[test]

@@ -4,14 +4,22 @@ use crate::support::*;
 use std::process::Command;
 
 fn herald(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_herald")).args(args).current_dir(dir).output().unwrap()
+    Command::new(env!("CARGO_BIN_EXE_herald"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap()
 }
 
 #[test]
 fn init_then_new_then_build_works_anywhere() {
     let tmp = tempfile::tempdir().unwrap();
     let out = herald(tmp.path(), &["init", "site"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let site = tmp.path().join("site");
     assert!(site.join("themes/default/templates/page.html").exists());
 
@@ -20,14 +28,24 @@ fn init_then_new_then_build_works_anywhere() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     let rel = stdout.split_whitespace().nth(1).unwrap();
     let text = std::fs::read_to_string(site.join(rel)).unwrap();
-    assert!(text.starts_with("+++\ntitle = \"Our spring release\"\n"), "{text}");
+    assert!(
+        text.starts_with("+++\ntitle = \"Our spring release\"\n"),
+        "{text}"
+    );
     assert!(text.contains("draft = true"));
 
     let out = herald(&site, &["build"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(site.join("public/index.html").exists());
     assert!(site.join("public/news/welcome/index.html").exists());
-    assert!(!site.join("public/news/our-spring-release").exists(), "the new entry is a draft");
+    assert!(
+        !site.join("public/news/our-spring-release").exists(),
+        "the new entry is a draft"
+    );
 
     let again = herald(&site, &["init"]);
     assert_eq!(again.status.code(), Some(1));

@@ -25,7 +25,10 @@ fn unterminated_front_matter() {
 
 #[test]
 fn bad_toml_is_reported_at_the_line_of_the_markdown_file() {
-    let e = err_of(&[("content/a.md", "+++\ntitle = \"A\"\ndescription = \"unclosed\n+++\n")]);
+    let e = err_of(&[(
+        "content/a.md",
+        "+++\ntitle = \"A\"\ndescription = \"unclosed\n+++\n",
+    )]);
     assert!(e.starts_with("error: content/a.md:3: "), "{e}");
 }
 
@@ -39,14 +42,20 @@ fn bad_date() {
 
 #[test]
 fn impossible_toml_date() {
-    let e = err_of(&[("content/a.md", "+++\ntitle = \"A\"\n\ndate = 2026-02-30\n+++\n")]);
+    let e = err_of(&[(
+        "content/a.md",
+        "+++\ntitle = \"A\"\n\ndate = 2026-02-30\n+++\n",
+    )]);
     assert!(e.starts_with("error: content/a.md:4: "), "{e}");
 }
 
 #[test]
 fn unknown_front_matter_key_suggests_the_closest() {
     assert_eq!(
-        err_of(&[("content/a.md", "+++\ntitle = \"A\"\ndecsription = \"x\"\n+++\n")]),
+        err_of(&[(
+            "content/a.md",
+            "+++\ntitle = \"A\"\ndecsription = \"x\"\n+++\n"
+        )]),
         "error: content/a.md:3: unknown key `decsription`\n  help: did you mean `description`?"
     );
 }
@@ -54,7 +63,10 @@ fn unknown_front_matter_key_suggests_the_closest() {
 #[test]
 fn unknown_site_toml_key_suggests_the_closest() {
     let site = TestSite::empty();
-    site.write("site.toml", format!("{BASE_CONFIG}\n[markdown]\nsmart_punctation = false\n"));
+    site.write(
+        "site.toml",
+        format!("{BASE_CONFIG}\n[markdown]\nsmart_punctation = false\n"),
+    );
     assert_eq!(
         site.build_err(),
         "error: site.toml:11: unknown key `smart_punctation`\n  help: did you mean `smart_punctuation`?"
@@ -112,7 +124,10 @@ fn template_syntax_error_names_template_and_line() {
     let site = TestSite::with(&[("content/a.md", &page("title = \"A\"", ""))]);
     site.write("templates/page.html", "<h1>\n{{ page.title }\n</h1>\n");
     let e = site.build_err();
-    assert!(e.starts_with("error: templates/page.html:2: Failed to parse"), "{e}");
+    assert!(
+        e.starts_with("error: templates/page.html:2: Failed to parse"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -152,7 +167,10 @@ fn every_broken_file_is_reported_in_one_run() {
     ]);
     assert!(e.contains("content/a.md:1: missing front matter"), "{e}");
     assert!(e.contains("content/b.md:3: `date` is not a date"), "{e}");
-    assert!(e.contains("content/c.md:4: internal link `@/nope.md`"), "{e}");
+    assert!(
+        e.contains("content/c.md:4: internal link `@/nope.md`"),
+        "{e}"
+    );
     assert!(e.ends_with("3 problems found"), "{e}");
 }
 
@@ -179,7 +197,11 @@ fn binary_garbage_in_content_is_an_error_not_a_panic() {
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!stderr.contains("panicked"), "{stderr}");
-    assert!(stderr.contains("content/z.md:1: this file is not UTF-8 text") || stderr.contains("content/z.md:1: missing front matter"), "{stderr}");
+    assert!(
+        stderr.contains("content/z.md:1: this file is not UTF-8 text")
+            || stderr.contains("content/z.md:1: missing front matter"),
+        "{stderr}"
+    );
     let check = site.herald(&["check"]);
     assert_eq!(check.status.code(), Some(1));
     assert!(!String::from_utf8_lossy(&check.stderr).contains("panicked"));
@@ -187,7 +209,10 @@ fn binary_garbage_in_content_is_an_error_not_a_panic() {
 
 #[test]
 fn check_reports_links_to_missing_pages_of_the_site() {
-    let site = TestSite::with(&[("content/a.md", "+++\ntitle = \"A\"\n+++\n[ok](/tags/) [bad](/nowhere/) [ext](https://other.example/)\n")]);
+    let site = TestSite::with(&[(
+        "content/a.md",
+        "+++\ntitle = \"A\"\n+++\n[ok](/tags/) [bad](/nowhere/) [ext](https://other.example/)\n",
+    )]);
     let out = site.herald(&["check"]);
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(

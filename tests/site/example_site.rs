@@ -17,13 +17,36 @@ fn build_example() -> tempfile::TempDir {
 fn example_site_has_what_the_issue_promises() {
     let out = build_example();
     let p = out.path().join("public");
-    let pages = walkdir::WalkDir::new(&p).into_iter().filter(|e| e.as_ref().unwrap().file_name() == "index.html").count();
+    let pages = walkdir::WalkDir::new(&p)
+        .into_iter()
+        .filter(|e| e.as_ref().unwrap().file_name() == "index.html")
+        .count();
     assert!(pages > 40, "{pages} pages");
-    assert!(p.join("news/new-dispatch-board/board.png").exists(), "bundle image");
-    assert!(!p.join("news/introducing-van-stock").exists(), "scheduled entry is not published");
-    assert!(!p.join("news/simpler-pricing-for-2027").exists(), "draft is not published");
-    assert!(p.join("blog/2025/10/multi-day-routing/index.html").exists(), "alias");
-    for f in ["atom.xml", "rss.xml", "feed.json", "sitemap.xml", "robots.txt", "404.html", "tags/index.html"] {
+    assert!(
+        p.join("news/new-dispatch-board/board.png").exists(),
+        "bundle image"
+    );
+    assert!(
+        !p.join("news/introducing-van-stock").exists(),
+        "scheduled entry is not published"
+    );
+    assert!(
+        !p.join("news/simpler-pricing-for-2027").exists(),
+        "draft is not published"
+    );
+    assert!(
+        p.join("blog/2025/10/multi-day-routing/index.html").exists(),
+        "alias"
+    );
+    for f in [
+        "atom.xml",
+        "rss.xml",
+        "feed.json",
+        "sitemap.xml",
+        "robots.txt",
+        "404.html",
+        "tags/index.html",
+    ] {
         assert!(p.join(f).exists(), "{f}");
     }
 }
@@ -42,6 +65,13 @@ fn example_site_passes_feed_sitemap_and_link_checks() {
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&res.stdout);
-    assert!(res.status.success(), "site-check failed:\n{stdout}\n{}", String::from_utf8_lossy(&res.stderr));
-    assert!(stdout.contains("RESULT: PASS (3 checks passed, 3 skipped)"), "{stdout}");
+    assert!(
+        res.status.success(),
+        "site-check failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&res.stderr)
+    );
+    assert!(
+        stdout.contains("RESULT: PASS (3 checks passed, 3 skipped)"),
+        "{stdout}"
+    );
 }

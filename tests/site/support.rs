@@ -24,7 +24,9 @@ pub struct TestSite {
 impl TestSite {
     /// A site with the base config and the fixture theme, and no content.
     pub fn empty() -> TestSite {
-        let site = TestSite { dir: tempfile::tempdir().unwrap() };
+        let site = TestSite {
+            dir: tempfile::tempdir().unwrap(),
+        };
         copy_dir(&fixture_theme(), &site.root().join("themes/default"));
         site.write("site.toml", BASE_CONFIG);
         std::fs::create_dir_all(site.root().join("content")).unwrap();
@@ -63,7 +65,8 @@ impl TestSite {
 
     /// Builds and panics with the errors if the build fails.
     pub fn build_ok(&self) -> BuildReport {
-        self.build().unwrap_or_else(|e| panic!("build failed:\n{e}"))
+        self.build()
+            .unwrap_or_else(|e| panic!("build failed:\n{e}"))
     }
 
     /// The error text of a build that must fail.
@@ -88,7 +91,11 @@ impl TestSite {
 
     /// Runs the real binary in the site folder.
     pub fn herald(&self, args: &[&str]) -> std::process::Output {
-        Command::new(env!("CARGO_BIN_EXE_herald")).args(args).current_dir(self.root()).output().unwrap()
+        Command::new(env!("CARGO_BIN_EXE_herald"))
+            .args(args)
+            .current_dir(self.root())
+            .output()
+            .unwrap()
     }
 }
 
@@ -123,7 +130,16 @@ pub fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
         .into_iter()
         .map(|e| e.unwrap())
         .filter(|e| e.file_type().is_file())
-        .map(|e| (e.path().strip_prefix(dir).unwrap().to_string_lossy().into_owned(), std::fs::read(e.path()).unwrap()))
+        .map(|e| {
+            (
+                e.path()
+                    .strip_prefix(dir)
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned(),
+                std::fs::read(e.path()).unwrap(),
+            )
+        })
         .collect();
     out.sort();
     out
