@@ -13,7 +13,6 @@
 use crate::error::{Diagnostic, Error, Result};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// Where the ledger lives, relative to the site root.
@@ -150,7 +149,7 @@ impl Ledger {
     /// Writes the ledger of the site in `root` atomically: temp file in the
     /// same folder, fsync, rename.
     pub fn save(&self, root: &Path) -> Result<()> {
-        write_atomically(&Ledger::path(root), self.to_toml().as_bytes())
+        crate::atomic_file::replace(&Ledger::path(root), self.to_toml().as_bytes())
     }
 
     /// The record of `entry` on `network`.
@@ -196,33 +195,6 @@ fn quote_key(k: &str) -> String {
     } else {
         toml::Value::String(k.to_string()).to_string()
     }
-}
-
-/// Replaces `path` with `bytes` so that readers see the old file or the new
-/// one, never a part: the bytes go to a temporary file beside it, are flushed
-/// to disk, and the temporary file is renamed over `path`.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    std::fs::create_dir_all(dir).map_err(|e| Error::io("create folder", dir, e))?;
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".syndication.")
-        .suffix(".tmp")
-        .tempfile_in(dir)
-        .map_err(|e| Error::io("create a temporary file in", dir, e))?;
-    tmp.write_all(bytes)
-        .and_then(|_| tmp.as_file().sync_all())
-        .map_err(|e| Error::io("write", tmp.path(), e))?;
-    tmp.persist(path)
-        .map_err(|e| Error::io("replace", path, e.error))?;
-    // Make the rename itself durable (best effort: not every platform can
-    // open a folder for syncing).
-    if let Ok(d) = std::fs::File::open(dir) {
-        let _ = d.sync_all();
-    }
-    Ok(())
 }
 
 /// A diagnostic about the ledger file.
@@ -291,7 +263,7 @@ mod tests {
         // The target is now a folder: the rename fails after the temp file is written.
         let bad = dir.path().join("data/folder");
         std::fs::create_dir_all(bad.join("inner")).unwrap();
-        assert!(write_atomically(&bad, b"new").is_err());
+        assert!(crate::atomic_file::replace(&bad, b"new").is_err());
         assert_eq!(
             std::fs::read_to_string(Ledger::path(dir.path())).unwrap(),
             before

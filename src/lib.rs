@@ -8,6 +8,7 @@
 //! cross-posts entries to social networks and records them in the
 //! [`ledger`], which the render stage reads for `u-syndication` links.
 
+pub mod atomic_file;
 pub mod commands;
 pub mod comments;
 pub mod config;

@@ -59,7 +59,7 @@ pub fn save(root: &Path, c: &EntryComments) -> Result<()> {
     })?;
     let mut json = serde_json::to_string_pretty(c).expect("comment model serializes");
     json.push('\n');
-    write_atomically(&root.join(rel), json.as_bytes())
+    crate::atomic_file::replace(&root.join(rel), json.as_bytes())
 }
 
 /// Appends `snapshots` to the history file in one write. A line torn by a
@@ -103,26 +103,6 @@ pub fn read_history(root: &Path) -> Result<Vec<Snapshot>> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
         Err(e) => Err(Error::io("read", &path, e)),
     }
-}
-
-/// Replaces `path` with `bytes`: readers see the old file or the new one.
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path.parent().expect("comment files have a folder");
-    std::fs::create_dir_all(dir).map_err(|e| Error::io("create folder", dir, e))?;
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".comments.")
-        .suffix(".tmp")
-        .tempfile_in(dir)
-        .map_err(|e| Error::io("create a temporary file in", dir, e))?;
-    tmp.write_all(bytes)
-        .and_then(|_| tmp.as_file().sync_all())
-        .map_err(|e| Error::io("write", tmp.path(), e))?;
-    tmp.persist(path)
-        .map_err(|e| Error::io("replace", path, e.error))?;
-    if let Ok(d) = std::fs::File::open(dir) {
-        let _ = d.sync_all();
-    }
-    Ok(())
 }
 
 #[cfg(test)]
