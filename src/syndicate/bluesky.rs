@@ -9,7 +9,7 @@
 //! rewrites the same record instead of creating a second post.
 
 use super::config::{BlueskyConfig, NetworkConfig};
-use super::http::{Body, Http, NetError, Request};
+use super::http::{secret_client, Body, Http, NetError, Request};
 use super::message::{compose, facets, shorten, weight, FacetKind, Limit};
 use super::network::{stable_hash, Card, Entry, Message, Network, Posted};
 use chrono::{DateTime, FixedOffset, SecondsFormat};
@@ -99,15 +99,11 @@ impl Bluesky {
     /// Reads the app password from its environment variable. The session
     /// itself is created on first use.
     pub fn connect(&mut self) -> Result<(), NetError> {
-        let password = std::env::var(&self.cfg.password_env)
-            .ok()
-            .filter(|t| !t.trim().is_empty())
-            .ok_or_else(|| NetError::MissingSecret {
-                env_var: self.cfg.password_env.clone(),
-                what: format!("the app password of [networks.{}]", self.net.name),
-            })?;
-        let mut http = Http::new(self.net.timeout, &self.cfg.password_env)?;
-        http.add_secret(&password);
+        let (password, http) = secret_client(
+            &self.cfg.password_env,
+            format!("the app password of [networks.{}]", self.net.name),
+            self.net.timeout,
+        )?;
         self.http = Some(http);
         self.password = Some(password);
         Ok(())

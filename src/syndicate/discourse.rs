@@ -5,7 +5,7 @@
 //! topic instead of making another.
 
 use super::config::{DiscourseConfig, NetworkConfig};
-use super::http::{Http, NetError, Request};
+use super::http::{secret_client, Http, NetError, Request};
 use super::message::{render, shorten, weight, Limit};
 use super::network::{derived_key, Entry, Message, Network, Posted};
 use serde::Deserialize;
@@ -58,15 +58,11 @@ impl Discourse {
 
     /// Reads the API key from its environment variable.
     pub fn connect(&mut self) -> Result<(), NetError> {
-        let key = std::env::var(&self.cfg.api_key_env)
-            .ok()
-            .filter(|t| !t.trim().is_empty())
-            .ok_or_else(|| NetError::MissingSecret {
-                env_var: self.cfg.api_key_env.clone(),
-                what: format!("the API key of [networks.{}]", self.net.name),
-            })?;
-        let mut http = Http::new(self.net.timeout, &self.cfg.api_key_env)?;
-        http.add_secret(&key);
+        let (key, http) = secret_client(
+            &self.cfg.api_key_env,
+            format!("the API key of [networks.{}]", self.net.name),
+            self.net.timeout,
+        )?;
         self.http = Some(http);
         self.key = Some(key);
         Ok(())

@@ -237,6 +237,26 @@ pub struct Http {
     pub max_retries: usize,
 }
 
+/// Reads a secret from the environment variable `env_var` and returns it
+/// with an [`Http`] client that redacts it from every error. `what` says what
+/// the secret is, for the error when it is missing or blank.
+pub fn secret_client(
+    env_var: &str,
+    what: String,
+    timeout: Duration,
+) -> Result<(String, Http), NetError> {
+    let secret = std::env::var(env_var)
+        .ok()
+        .filter(|t| !t.trim().is_empty())
+        .ok_or_else(|| NetError::MissingSecret {
+            env_var: env_var.to_string(),
+            what,
+        })?;
+    let mut http = Http::new(timeout, env_var)?;
+    http.add_secret(&secret);
+    Ok((secret, http))
+}
+
 impl Http {
     /// A client whose every request times out after `timeout`.
     pub fn new(timeout: Duration, env_var: &str) -> Result<Http, NetError> {

@@ -4,7 +4,7 @@
 //! (`GET /api/v2/instance`: `max_characters`, `characters_reserved_per_url`).
 
 use super::config::{MastodonConfig, NetworkConfig};
-use super::http::{Body, Http, NetError, Request};
+use super::http::{secret_client, Body, Http, NetError, Request};
 use super::message::{compose, shorten, weight, Limit};
 use super::network::{stable_hash, Entry, Message, Network, Posted};
 use serde::Deserialize;
@@ -78,15 +78,11 @@ impl Mastodon {
     /// Reads the token from its environment variable and the length rules
     /// from the instance.
     pub fn connect(&mut self) -> Result<(), NetError> {
-        let token = std::env::var(&self.cfg.token_env)
-            .ok()
-            .filter(|t| !t.trim().is_empty())
-            .ok_or_else(|| NetError::MissingSecret {
-                env_var: self.cfg.token_env.clone(),
-                what: format!("the access token of [networks.{}]", self.net.name),
-            })?;
-        let mut http = Http::new(self.net.timeout, &self.cfg.token_env)?;
-        http.add_secret(&token);
+        let (token, http) = secret_client(
+            &self.cfg.token_env,
+            format!("the access token of [networks.{}]", self.net.name),
+            self.net.timeout,
+        )?;
         let resp = http
             .send(&Request::get(format!(
                 "{}/api/v2/instance",
