@@ -19,7 +19,14 @@ pub struct RenderOptions<'a> {
     pub resolve: &'a (dyn Fn(&str) -> Option<String> + Sync),
     /// When set, every relative URL is made absolute against this URL (for feeds).
     pub absolute_base: Option<&'a reqwest::Url>,
+    /// The width and height in pixels of an image, by its URL as written:
+    /// images it knows get `width` and `height`, so the page does not jump
+    /// as they load.
+    pub image_size: Option<&'a ImageSize<'a>>,
 }
+
+/// Looks up an image's pixel size by its URL as written in the Markdown.
+pub type ImageSize<'a> = dyn Fn(&str) -> Option<(usize, usize)> + Sync + 'a;
 
 /// A heading in the table of contents.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -71,8 +78,41 @@ pub fn render(text: &str, opts: &RenderOptions<'_>) -> Result<Rendered, Vec<Brok
     let mut summary_at = None;
     let mut word_count = 0;
 
+    // An image whose size is known, while its alt text is read.
+    let mut sized_image: Option<SizedImage> = None;
+
     for (event, range) in parser {
         let mut event = event;
+        if let Some(img) = &mut sized_image {
+            match event {
+                Event::End(TagEnd::Image) => {
+                    let html = sized_image.take().map(|i| i.to_html()).unwrap_or_default();
+                    events.push(Event::InlineHtml(html.into()));
+                }
+                Event::Text(t) | Event::Code(t) => img.alt.push_str(&t),
+                _ => {}
+            }
+            continue;
+        }
+        if let (
+            Some(size_of),
+            Event::Start(Tag::Image {
+                dest_url, title, ..
+            }),
+        ) = (opts.image_size, &event)
+        {
+            if let Some((width, height)) = size_of(dest_url) {
+                let src = rewrite_url(dest_url.clone(), opts, range.start, &mut broken);
+                sized_image = Some(SizedImage {
+                    src: src.to_string(),
+                    title: title.to_string(),
+                    alt: String::new(),
+                    width,
+                    height,
+                });
+                continue;
+            }
+        }
         if let Event::Start(Tag::Link { dest_url, .. } | Tag::Image { dest_url, .. }) = &mut event {
             let url = std::mem::replace(dest_url, CowStr::Borrowed(""));
             *dest_url = rewrite_url(url, opts, range.start, &mut broken);
@@ -227,6 +267,36 @@ fn heading_number(level: HeadingLevel) -> u8 {
     level as u8
 }
 
+/// An image with a known size, written as one `<img>` with `width` and
+/// `height` (pulldown-cmark's own writer has no way to add them).
+struct SizedImage {
+    src: String,
+    title: String,
+    alt: String,
+    width: usize,
+    height: usize,
+}
+
+impl SizedImage {
+    fn to_html(&self) -> String {
+        let mut src = String::new();
+        pulldown_cmark_escape::escape_href(&mut src, &self.src)
+            .expect("writing to a String cannot fail");
+        let title = if self.title.is_empty() {
+            String::new()
+        } else {
+            format!(r#" title="{}""#, escape_attr(&self.title))
+        };
+        format!(
+            r#"<img src="{}" alt="{}"{title} width="{}" height="{}">"#,
+            escape_attr(&src),
+            escape_attr(&self.alt),
+            self.width,
+            self.height
+        )
+    }
+}
+
 /// Escapes text for a double-quoted HTML attribute.
 fn escape_attr(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -284,6 +354,7 @@ mod tests {
             heading_anchors: false,
             resolve,
             absolute_base: None,
+            image_size: None,
         }
     }
 
@@ -355,6 +426,46 @@ mod tests {
                 offset: 4,
                 link: "@/news/missing.md".into()
             }]
+        );
+    }
+
+    #[test]
+    fn images_of_known_size_get_width_and_height() {
+        let size = |url: &str| (url == "board.png").then_some((640, 480));
+        let o = RenderOptions {
+            image_size: Some(&size),
+            ..opts(&none)
+        };
+        let r = render(
+            "![The *new* `board` & \"more\"](board.png \"A title\") ![other](other.png)",
+            &o,
+        )
+        .unwrap();
+        assert!(
+            r.html.contains(
+                r#"<img src="board.png" alt="The new board &amp; “more”" title="A title" width="640" height="480">"#
+            ),
+            "{}",
+            r.html
+        );
+        assert!(
+            r.html.contains(r#"<img src="other.png" alt="other" />"#),
+            "{}",
+            r.html
+        );
+        // A feed's absolute URLs apply to sized images too.
+        let base = reqwest::Url::parse("https://x.example/news/a/").unwrap();
+        let o = RenderOptions {
+            absolute_base: Some(&base),
+            image_size: Some(&size),
+            ..opts(&none)
+        };
+        let r = render("![b](board.png)", &o).unwrap();
+        assert!(
+            r.html
+                .contains(r#"src="https://x.example/news/a/board.png" alt="b" width="640""#),
+            "{}",
+            r.html
         );
     }
 

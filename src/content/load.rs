@@ -123,9 +123,15 @@ pub fn load(root: &Path, config: &Config, opts: &LoadOptions) -> Result<Content>
         heading_anchors: config.markdown.heading_anchors,
         resolve: &resolve,
         absolute_base: None,
+        image_size: None,
     };
     let render_one = |file: &Path, body: &str, body_line: usize| {
-        markdown::render(body, &render_opts).map_err(|broken| {
+        let size = |url: &str| super::images::image_size(root, &config.theme, file, url);
+        let opts = RenderOptions {
+            image_size: Some(&size),
+            ..render_opts
+        };
+        markdown::render(body, &opts).map_err(|broken| {
             broken
                 .into_iter()
                 .map(|b| {
@@ -206,11 +212,13 @@ pub fn reload_page(root: &Path, config: &Config, content: &Content, file: &Path)
         page.path = format!("{}{}/", section.path, page.slug);
     }
     let resolve = |target: &str| content.link_targets.get(target).map(|p| config.url(p));
+    let size = |url: &str| super::images::image_size(root, &config.theme, file, url);
     let render_opts = RenderOptions {
         smart_punctuation: config.markdown.smart_punctuation,
         heading_anchors: config.markdown.heading_anchors,
         resolve: &resolve,
         absolute_base: None,
+        image_size: Some(&size),
     };
     page.rendered = markdown::render(&page.body, &render_opts)
         .map_err(|_| Error::Other(format!("`{}` has a broken link", file.display())))?;

@@ -6,6 +6,7 @@
 //! resolved against those permalinks.
 
 pub mod front_matter;
+mod images;
 mod load;
 
 pub use front_matter::{SortBy, SyndicateMatter};

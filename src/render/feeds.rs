@@ -113,6 +113,8 @@ fn absolute_html(site: &Site, page: &Page) -> String {
         heading_anchors: false,
         resolve: &resolve,
         absolute_base: Some(&base),
+        // Feed readers lay out images themselves.
+        image_size: None,
     };
     // The page rendered once already, so its links resolve.
     markdown::render(&page.body, &opts)

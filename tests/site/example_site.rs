@@ -26,6 +26,11 @@ fn example_site_has_what_the_issue_promises() {
         p.join("news/new-dispatch-board/board.png").exists(),
         "bundle image"
     );
+    let board = std::fs::read_to_string(p.join("news/new-dispatch-board/index.html")).unwrap();
+    assert!(
+        board.contains(r#"src="board.png""#) && board.contains(r#"width="800" height="450""#),
+        "the bundle image carries its size, read from the PNG"
+    );
     assert!(
         !p.join("news/introducing-van-stock").exists(),
         "scheduled entry is not published"
