@@ -70,6 +70,16 @@ pub fn format_report(r: &FetchReport) -> String {
     for s in &r.skipped {
         out.push_str(&format!("skipped: {s}\n"));
     }
+    for e in &r.avatar_failures {
+        out.push_str(&format!("warning: avatar: {e}\n"));
+    }
+    if r.avatars_written > 0 {
+        out.push_str(&format!(
+            "{} avatars downloaded into {}\n",
+            r.avatars_written,
+            crate::comments::avatars::AVATAR_DIR
+        ));
+    }
     if r.skipped_old > 0 {
         out.push_str(&format!(
             "{} older posts skipped ([comments] max_age_days; --all fetches them)\n",

@@ -9,6 +9,7 @@
 //! bluesky_appview = "https://public.api.bsky.app"
 //! max_comments = 500         # per entry and network
 //! max_comment_bytes = 20000  # of sanitized HTML per comment
+//! avatars = false            # download avatars into static/comments/avatars/
 //!
 //! [comments.block]
 //! accounts = ["spammer@mastodon.example", "did:plc:abc", "troll.bsky.social"]
@@ -38,6 +39,9 @@ pub struct CommentsConfig {
     pub max_comments: usize,
     /// Bytes of sanitized HTML kept per comment.
     pub max_comment_bytes: usize,
+    /// Download authors' avatars at fetch time into `static/comments/avatars/`
+    /// and show them (off: no avatar is fetched or shown).
+    pub avatars: bool,
     pub block: BlockList,
 }
 
@@ -64,6 +68,8 @@ struct Raw {
     max_comments: Option<usize>,
     max_comment_bytes: Option<usize>,
     #[serde(default)]
+    avatars: bool,
+    #[serde(default)]
     block: BlockList,
 }
 
@@ -76,6 +82,7 @@ impl Default for CommentsConfig {
             bluesky_appview: "https://public.api.bsky.app".into(),
             max_comments: 500,
             max_comment_bytes: 20_000,
+            avatars: false,
             block: BlockList::default(),
         }
     }
@@ -104,6 +111,7 @@ impl CommentsConfig {
             bluesky_appview,
             max_comments,
             max_comment_bytes,
+            avatars,
             block,
         } = raw;
         let d = CommentsConfig::default();
@@ -169,6 +177,7 @@ impl CommentsConfig {
             bluesky_appview: appview,
             max_comments: max_comments.unwrap_or(d.max_comments),
             max_comment_bytes: max_comment_bytes.unwrap_or(d.max_comment_bytes),
+            avatars,
             block,
         })
     }

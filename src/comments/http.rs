@@ -135,6 +135,41 @@ impl Http {
     }
 }
 
+impl Http {
+    /// GETs `url` (an image) without credentials and returns its bytes, at
+    /// most `max_bytes` of them.
+    pub fn get_bytes(
+        &self,
+        network: &str,
+        url: &str,
+        max_bytes: usize,
+    ) -> Result<Vec<u8>, FetchError> {
+        let err = |message: String| FetchError {
+            network: network.to_string(),
+            url: url.to_string(),
+            message,
+        };
+        let req = Request::get(url).header("accept", "image/*").header(
+            "user-agent",
+            concat!("herald/", env!("CARGO_PKG_VERSION"), " (comments)"),
+        );
+        self.requests.fetch_add(1, Ordering::Relaxed);
+        let resp = self
+            .client(network)
+            .send(&req)
+            .map_err(|e| err(message(&e, url)))?;
+        if !(200..300).contains(&resp.status) {
+            return Err(err(format!("HTTP {}", resp.status)));
+        }
+        if resp.body.len() > max_bytes {
+            return Err(err(format!(
+                "the image is larger than {max_bytes} bytes (left out)"
+            )));
+        }
+        Ok(resp.body)
+    }
+}
+
 /// The helper's error without the method and URL ([`FetchError`] names the URL).
 fn message(e: &NetError, url: &str) -> String {
     let text = e.to_string();

@@ -8,6 +8,7 @@
 //! [`moderate`] applied, threads merged and nested) → `page.comments`.
 //! Settings come from `[comments]` of `site.toml` ([`config`]).
 
+pub mod avatars;
 pub mod config;
 pub mod fetch;
 pub mod http;
@@ -32,21 +33,14 @@ pub fn views_for_site(
     site: &crate::site::Site,
 ) -> (Vec<Option<serde_json::Value>>, Vec<Diagnostic>) {
     let n = site.content.pages.len();
-    let text =
-        std::fs::read_to_string(site.root.join(crate::config::CONFIG_FILE)).unwrap_or_default();
-    let cc = match CommentsConfig::from_config(&site.config, &text) {
-        Ok(c) => c,
+    let shown = match Shown::new(site) {
+        Ok(s) => s,
         Err(e) => return (vec![None; n], diagnostics(e)),
     };
-    let moderator = moderate::Moderator::new(&cc.block);
     let mut out = Vec::with_capacity(n);
     let mut problems = Vec::new();
     for p in &site.content.pages {
-        if !p.comments {
-            out.push(None);
-            continue;
-        }
-        match view_for(&site.root, &p.rel, &moderator) {
+        match shown.view_for(&site.root, p) {
             Ok(v) => out.push(v),
             Err(e) => {
                 out.push(None);
@@ -55,6 +49,43 @@ pub fn views_for_site(
         }
     }
     (out, problems)
+}
+
+/// The comment section of page `p` alone, as [`views_for_site`] makes it
+/// (for the dev server's one-page render).
+pub fn view_for_page(
+    site: &crate::site::Site,
+    p: &crate::content::Page,
+) -> Result<Option<serde_json::Value>> {
+    Shown::new(site)?.view_for(&site.root, p)
+}
+
+/// What `[comments]` says about showing comments: who is blocked, and where
+/// downloaded avatars are served (when they are shown).
+struct Shown {
+    moderator: moderate::Moderator,
+    avatar_base: Option<String>,
+}
+
+impl Shown {
+    fn new(site: &crate::site::Site) -> Result<Shown> {
+        let text =
+            std::fs::read_to_string(site.root.join(crate::config::CONFIG_FILE)).unwrap_or_default();
+        let cc = CommentsConfig::from_config(&site.config, &text)?;
+        Ok(Shown {
+            moderator: moderate::Moderator::new(&cc.block),
+            avatar_base: cc.avatars.then(|| site.config.url(avatars::AVATAR_PATH)),
+        })
+    }
+
+    fn view_for(&self, root: &Path, p: &crate::content::Page) -> Result<Option<serde_json::Value>> {
+        if !p.comments {
+            return Ok(None);
+        }
+        Ok(store::load(root, &p.rel)?
+            .and_then(|data| view::build(&data, &self.moderator, self.avatar_base.as_deref()))
+            .map(|v| serde_json::to_value(v).expect("views serialize")))
+    }
 }
 
 fn diagnostics(e: crate::Error) -> Vec<Diagnostic> {
@@ -72,15 +103,4 @@ fn diagnostics(e: crate::Error) -> Vec<Diagnostic> {
         }
         other => vec![Diagnostic::new(store::COMMENTS_DIR, other.to_string())],
     }
-}
-
-/// The comment section of the entry `rel` (relative to `content/`).
-pub fn view_for(
-    root: &Path,
-    rel: &str,
-    moderator: &moderate::Moderator,
-) -> Result<Option<serde_json::Value>> {
-    Ok(store::load(root, rel)?
-        .and_then(|data| view::build(&data, moderator))
-        .map(|v| serde_json::to_value(v).expect("views serialize")))
 }

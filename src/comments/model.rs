@@ -65,6 +65,10 @@ pub struct Author {
     /// The avatar image on the network (not shown unless avatars are enabled).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub avatar: Option<String>,
+    /// The downloaded copy under `static/comments/avatars/` (a file name),
+    /// when `[comments] avatars = true`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub avatar_file: Option<String>,
 }
 
 /// One reply, on any network.

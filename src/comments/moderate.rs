@@ -124,6 +124,7 @@ mod tests {
                 id: Some("did:plc:troll".into()),
                 url: Some("https://spam.example/@x".into()),
                 avatar: None,
+                avatar_file: None,
             },
             published: "2026-01-01T00:00:00Z".into(),
             edited: None,

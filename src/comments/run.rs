@@ -9,7 +9,7 @@ use super::config::CommentsConfig;
 use super::fetch::{self, Ctx, PostRef, Target};
 use super::http::{FetchError, Http};
 use super::model::{EntryComments, NetworkThread, Snapshot};
-use super::{store, targets};
+use super::{avatars, store, targets};
 use crate::config::{Config, CONFIG_FILE};
 use crate::error::Result;
 use chrono::{DateTime, Utc};
@@ -71,6 +71,11 @@ pub struct FetchReport {
     /// HTTP requests sent, retries included.
     pub requests: u64,
     pub elapsed: Duration,
+    /// Avatars downloaded in this run (`[comments] avatars = true`).
+    pub avatars_written: usize,
+    /// Avatars that could not be fetched or were refused: their comments
+    /// show without one, and the run still succeeds.
+    pub avatar_failures: Vec<FetchError>,
     /// Per network: posts fetched, failed.
     pub per_network: BTreeMap<String, (usize, usize)>,
 }
@@ -209,10 +214,29 @@ pub fn fetch_all(opts: &FetchOptions, progress: &dyn Progress) -> Result<FetchRe
     let mut changed: BTreeMap<String, bool> = BTreeMap::new();
     let mut results = results.into_inner().expect("workers are done");
     results.sort_by(|a, b| (&a.0.entry, &a.0.network).cmp(&(&b.0.entry, &b.0.network)));
+    // Avatars, before comparing with what was stored (which names them).
+    let avatar_files = if cc.avatars {
+        let threads: Vec<(&str, &str, &NetworkThread)> = results
+            .iter()
+            .filter_map(|(p, r)| {
+                let base = by_name[p.network.as_str()].base_url.as_str();
+                r.as_ref().ok().map(|t| (p.network.as_str(), base, t))
+            })
+            .collect();
+        let got = avatars::download(root, &http, &threads, cc.concurrency)?;
+        report.avatars_written = got.written;
+        report.avatar_failures = got.failed;
+        Some(got.files)
+    } else {
+        None
+    };
     for (p, r) in results {
         let counts = report.per_network.entry(p.network.clone()).or_default();
         match r {
             Ok(mut thread) => {
+                if let Some(files) = &avatar_files {
+                    avatars::attach(&mut thread, files);
+                }
                 counts.0 += 1;
                 report.fetched += 1;
                 let entry = stored

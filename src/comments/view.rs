@@ -96,6 +96,9 @@ pub struct AuthorView {
     pub name: String,
     pub handle: String,
     pub url: Option<String>,
+    /// The downloaded avatar's URL on this site, when `[comments] avatars`
+    /// is on and one was downloaded.
+    pub avatar: Option<String>,
 }
 
 /// `comment.in_reply_to`.
@@ -107,7 +110,14 @@ pub struct ReplyTo {
 
 /// The view for one entry, or `None` when there is nothing to show (no
 /// network data at all).
-pub fn build(data: &EntryComments, moderator: &Moderator) -> Option<CommentsView> {
+///
+/// `avatar_base` is the URL downloaded avatars are served under, when they
+/// are shown.
+pub fn build(
+    data: &EntryComments,
+    moderator: &Moderator,
+    avatar_base: Option<&str>,
+) -> Option<CommentsView> {
     if data.networks.is_empty() {
         return None;
     }
@@ -206,6 +216,8 @@ pub fn build(data: &EntryComments, moderator: &Moderator) -> Option<CommentsView
                 name: author_name(c),
                 handle: c.author.handle.clone(),
                 url: c.author.url.clone(),
+                avatar: avatar_base
+                    .and_then(|base| c.author.avatar_file.as_ref().map(|f| format!("{base}{f}"))),
             },
             published: c.published.clone(),
             edited: c.edited.clone(),
@@ -438,7 +450,7 @@ mod tests {
 
     #[test]
     fn merged_nested_oldest_first() {
-        let v = build(&data(), &Moderator::default()).unwrap();
+        let v = build(&data(), &Moderator::default(), None).unwrap();
         let top: Vec<&str> = v.thread.iter().map(|c| c.author.name.as_str()).collect();
         assert_eq!(top, ["cat", "dan", "ann"]);
         assert_eq!(v.thread[2].replies[0].author.name, "troll");
@@ -470,7 +482,7 @@ mod tests {
             accounts: vec!["troll@m.example".into()],
             ..Default::default()
         });
-        let v = build(&data(), &m).unwrap();
+        let v = build(&data(), &m, None).unwrap();
         assert_eq!(v.count, 3);
         assert!(v.thread[2].replies.is_empty());
         let mastodon = v.networks.iter().find(|n| n.name == "mastodon").unwrap();
@@ -496,7 +508,7 @@ mod tests {
         cs.push(c("x", Some("y"), "2026-01-02T00:00:00Z", "x"));
         cs.push(c("y", Some("x"), "2026-01-02T00:00:00Z", "y"));
         d.networks.insert("m".into(), thread(Kind::Mastodon, cs));
-        let v = build(&d, &Moderator::default()).unwrap();
+        let v = build(&d, &Moderator::default(), None).unwrap();
         let mut node = &v.thread[0];
         while let Some(n) = node.replies.first() {
             if n.depth == MAX_DEPTH {

@@ -321,15 +321,7 @@ pub fn render_page(
         .unwrap_or_default();
     // This page's comment section alone, as `comments::views_for_site`
     // makes it for every page.
-    let comments = if p.comments {
-        let text =
-            std::fs::read_to_string(site.root.join(crate::config::CONFIG_FILE)).unwrap_or_default();
-        let cc = crate::comments::CommentsConfig::from_config(&site.config, &text)?;
-        let moderator = crate::comments::moderate::Moderator::new(&cc.block);
-        crate::comments::view_for(&site.root, &p.rel, &moderator)?
-    } else {
-        None
-    };
+    let comments = crate::comments::view_for_page(site, p)?;
     Ok(page_html(&ctx, index, p, syndication, comments)?)
 }
 

@@ -9,6 +9,9 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+/// A 40 × 40 GIF header: an avatar (valid UTF-8, as the fakes send text).
+pub const GIF_40: &str = "GIF89a(\0(\0\0\0\0\0";
+
 /// One request as the fake saw it.
 #[derive(Debug, Clone)]
 pub struct Seen {
@@ -209,6 +212,19 @@ pub fn mastodon(state: Arc<Mutex<Mastodon>>, latency: Duration) -> Fake {
     Fake::start(
         latency,
         Arc::new(move |path: &str, seen: &Seen| {
+            // Avatars, as the instance's media server would serve them.
+            if let Some(file) = path.strip_prefix("/avatars/") {
+                return match file {
+                    "evil.svg" => (
+                        200,
+                        vec![],
+                        "<svg xmlns=\"http://www.w3.org/2000/svg\" onload=\"window.__pwned=1\"/>"
+                            .into(),
+                    ),
+                    _ if file.ends_with(".gif") => (200, vec![], GIF_40.into()),
+                    _ => (404, vec![], "{}".into()),
+                };
+            }
             let st = state.lock().unwrap();
             let rest = path.strip_prefix("/api/v1/statuses/").unwrap_or("");
             let (id, context) = match rest.strip_suffix("/context") {
@@ -272,6 +288,9 @@ pub fn discourse(state: Arc<Mutex<Discourse>>, latency: Duration) -> Fake {
     Fake::start(
         latency,
         Arc::new(move |path: &str, seen: &Seen| {
+            if path.starts_with("/user_avatar/") {
+                return (200, vec![], GIF_40.into());
+            }
             let st = state.lock().unwrap();
             let parse_topic = |s: &str| {
                 s.parse::<u64>()

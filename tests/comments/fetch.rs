@@ -307,6 +307,10 @@ fn threads_are_fetched_merged_nested_and_rendered_without_active_content() {
     );
     assert!(s.contains("Reply on Mastodon") && s.contains("Reply on the forum"));
     assert!(s.contains("class=\"u-comment h-cite"));
+    assert!(
+        !s.contains("comment__avatar") && !site.root().join("static").exists(),
+        "avatars are off by default: none fetched, none shown"
+    );
 
     let o = outline(s);
     let head: Vec<(usize, &str)> = o.iter().take(8).map(|(d, n)| (*d, n.as_str())).collect();
@@ -329,6 +333,103 @@ fn threads_are_fetched_merged_nested_and_rendered_without_active_content() {
     // The entry with comments = false has no section; the old one has none fetched.
     assert!(section(&site.page("quiet")).is_empty());
     assert!(section(&site.page("old")).is_empty());
+}
+
+#[test]
+fn avatars_when_enabled_are_downloaded_checked_and_served_from_the_site() {
+    let (site, f) = setup("comments-avatars", Duration::ZERO);
+    let base = f.mastodon.url.clone();
+    {
+        let mut st = f.m_state.lock().unwrap();
+        for (i, r) in st.replies.get_mut("100").unwrap().iter_mut().enumerate() {
+            let url = match i {
+                0 => format!("{base}/avatars/evil.svg"), // Ann: SVG, refused
+                1 => "https://10.0.0.1/avatar.png".into(), // Fernhill: a private address, never asked
+                _ => format!(
+                    "{base}/avatars/{}.gif",
+                    r["account"]["id"].as_str().unwrap()
+                ),
+            };
+            r["account"]["avatar"] = json!(url);
+            r["account"]["avatar_static"] = json!(url);
+        }
+    }
+    let config = site.read("site.toml");
+    site.write(
+        "site.toml",
+        &format!("{config}\n[comments]\navatars = true\n"),
+    );
+
+    let report = site.fetch();
+    assert!(report.failed.is_empty(), "{:?}", report.failed);
+    // Mastodon: bob (one file for his five replies) and the 64 fillers; the
+    // forum: carol, dave, erin, frank and 37 fillers.
+    assert_eq!(report.avatars_written, 65 + 41);
+    assert_eq!(
+        report.avatar_failures.len(),
+        1,
+        "{:?}",
+        report.avatar_failures
+    );
+    assert!(report.avatar_failures[0].url.ends_with("/avatars/evil.svg"));
+    let avatar_requests = |fake: &Fake, prefix: &str| -> Vec<fakes::Seen> {
+        fake.requests()
+            .into_iter()
+            .filter(|r| r.url.starts_with(prefix))
+            .collect()
+    };
+    let asked = avatar_requests(&f.mastodon, "/avatars/");
+    let asked_forum = avatar_requests(&f.forum, "/user_avatar/");
+    assert_eq!(asked.len(), 66, "one request per avatar URL: {asked:?}");
+    assert_eq!(asked_forum.len(), 41);
+    assert!(
+        asked
+            .iter()
+            .chain(&asked_forum)
+            .all(|r| r.authorization.is_none() && r.api_key.is_none()),
+        "no secret goes with an avatar request"
+    );
+    let dir = site.root().join("static/comments/avatars");
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 106);
+    let bob = format!(
+        "{}.gif",
+        herald::comments::avatars::stem(&format!("{base}/avatars/3.gif"))
+    );
+    assert_eq!(
+        std::fs::read(dir.join(&bob)).unwrap(),
+        fakes::GIF_40.as_bytes()
+    );
+
+    site.build_ok();
+    let html = site.page("launch");
+    let s = section(&html);
+    assert!(
+        s.contains(&format!(
+            r#"<img class="u-photo comment__avatar" src="https://news.example.com/comments/avatars/{bob}" alt="" width="40" height="40""#
+        )),
+        "{s}"
+    );
+    assert_eq!(
+        s.matches("comment__avatar").count(),
+        2 + 64 + 41,
+        "bob's two shown replies, the fillers, the forum; Ann and Fernhill none"
+    );
+    assert!(site
+        .root()
+        .join(format!("public/comments/avatars/{bob}"))
+        .exists());
+
+    // Nothing new: no avatar is fetched again, no file rewritten.
+    let report = site.fetch();
+    assert_eq!(report.avatars_written, 0, "{:?}", report.avatar_failures);
+    assert_eq!(report.files_written, 0);
+    let asked_again = avatar_requests(&f.mastodon, "/avatars/").len()
+        + avatar_requests(&f.forum, "/user_avatar/").len();
+    assert_eq!(
+        asked_again,
+        66 + 41 + 1,
+        "only the refused SVG is asked for again"
+    );
 }
 
 #[test]

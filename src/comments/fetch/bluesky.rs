@@ -204,6 +204,7 @@ fn comment(p: &Value, parent: Option<String>, web_url: &str, max_bytes: usize) -
             id: (!did.is_empty()).then(|| did.clone()),
             url: http_url(Some(&format!("{web_url}/profile/{}", enc(profile)))),
             avatar: http_url(s(author, &["avatar"])),
+            avatar_file: None,
         },
         published,
         edited: None,

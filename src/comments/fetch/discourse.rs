@@ -243,6 +243,7 @@ impl Network for Discourse {
                     id: p.user_id.map(|i| i.to_string()),
                     url: http_url(Some(&format!("{}/u/{}", t.base_url, enc(&p.username)))),
                     avatar,
+                    avatar_file: None,
                 },
                 published,
                 edited: p

@@ -201,6 +201,7 @@ fn comment(
             id: (!a.id.is_empty()).then_some(a.id),
             url: http_url(a.url.as_deref()),
             avatar: http_url(a.avatar_static.as_deref()),
+            avatar_file: None,
         },
         published,
         edited: s.edited_at.as_deref().and_then(normalize_time),
