@@ -524,7 +524,14 @@ fn render_aliases(ctx: &Ctx<'_>, out: &mut Out) {
     for p in &ctx.site.content.pages {
         for (alias, _) in &p.aliases {
             let mut tc = ctx.base(alias, &feed_views(c, "/", &c.title));
-            tc.insert("redirect_to", &c.url(&p.path));
+            let to = c.url(&p.path);
+            // The refresh goes to the path on the same host, so a redirect
+            // also works on the dev server and on preview deployments.
+            let path = reqwest::Url::parse(&to)
+                .map(|u| u.path().to_string())
+                .unwrap_or_else(|_| p.path.clone());
+            tc.insert("redirect_to", &to);
+            tc.insert("redirect_path", &path);
             if let Some(html) = out.render(ctx, "alias.html", &tc, Some(&p.file)) {
                 out.add_url(alias, html, &p.file);
             }

@@ -209,13 +209,22 @@ fn aliases_become_redirect_pages() {
     for f in ["old/a/index.html", "blog/a.html"] {
         let html = site.read(f);
         assert!(
-            html.contains(
-                r#"<meta http-equiv="refresh" content="0; url=https://example.com/news/a/">"#
-            ),
+            html.contains(r#"<meta http-equiv="refresh" content="0; url=/news/a/">"#),
             "{html}"
         );
         assert!(html.contains(r#"<link rel="canonical" href="https://example.com/news/a/">"#));
     }
+    // Under a base URL with a path, the refresh keeps that path.
+    site.write(
+        "site.toml",
+        BASE_CONFIG.replace("https://example.com", "https://example.com/company"),
+    );
+    site.build_ok();
+    let html = site.read("old/a/index.html");
+    assert!(
+        html.contains(r#"<meta http-equiv="refresh" content="0; url=/company/news/a/">"#),
+        "{html}"
+    );
 }
 
 #[test]
