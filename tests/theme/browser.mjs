@@ -52,7 +52,7 @@ for (const f of walk(site)) {
   if (u.endsWith('/index.html')) u = u.slice(0, -'index.html'.length);
   // Alias pages redirect at once (meta refresh): they are checked by following them.
   const refresh = /<meta http-equiv="refresh" content="0; url=([^"]+)">/.exec(fs.readFileSync(f, 'utf8'));
-  if (refresh) aliases.push({ path: u, to: refresh[1].replace(/&amp;/g, '&') });
+  if (refresh) aliases.push({ path: u, to: new URL(refresh[1].replace(/&amp;/g, '&'), base).href });
   else pages.push(u);
 }
 
