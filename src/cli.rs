@@ -75,6 +75,24 @@ pub enum Command {
         #[arg(long = "network", value_name = "NAME")]
         networks: Vec<String>,
     },
+    /// How each entry was received, network by network: a summary here and
+    /// an HTML report in report/index.html (or CSV / JSON), from what
+    /// `herald comments` recorded. Never touches the network.
+    Report {
+        /// First day to cover (YYYY-MM-DD).
+        #[arg(long, value_parser = herald::commands::report::parse_day)]
+        since: Option<chrono::NaiveDate>,
+        /// Last day to cover (YYYY-MM-DD), included.
+        #[arg(long, value_parser = herald::commands::report::parse_day)]
+        until: Option<chrono::NaiveDate>,
+        /// summary: the terminal summary and the HTML file; html: the HTML
+        /// file alone; csv, json: the data, to standard output or --output.
+        #[arg(long, value_enum, default_value_t)]
+        format: herald::commands::report::ReportFormat,
+        /// The file to write (default for HTML: report/index.html).
+        #[arg(long, short)]
+        output: Option<std::path::PathBuf>,
+    },
     /// Fetch reply threads and engagement of syndicated entries into data/comments/.
     Comments {
         /// Also fetch entries older than `[comments] max_age_days`.

@@ -18,6 +18,7 @@ pub mod ledger;
 pub mod markdown;
 pub mod output;
 pub mod render;
+pub mod report;
 pub mod serve;
 pub mod site;
 pub mod syndicate;

@@ -81,6 +81,34 @@ fn run(args: cli::Cli) -> herald::Result<()> {
                 ));
             }
         }
+        cli::Command::Report {
+            since,
+            until,
+            format,
+            output,
+        } => {
+            use commands::report as rep;
+            let output = output.map(|o| {
+                if o.is_absolute() {
+                    o
+                } else {
+                    args.root.join(o)
+                }
+            });
+            let run = rep::report(&rep::ReportOptions {
+                root: args.root.clone(),
+                period: herald::report::Period { since, until },
+                format,
+                output,
+            })?;
+            for w in &run.warnings {
+                eprintln!("{w}");
+            }
+            print!("{}", run.stdout);
+            if let Some(path) = &run.written {
+                eprintln!("Report written to {}", path.display());
+            }
+        }
         cli::Command::Comments { all } => {
             let mut opts = commands::comments::FetchOptions::new(&args.root);
             opts.all = all;

@@ -16,3 +16,5 @@ mod browser;
 mod fetch;
 #[path = "comments/measure.rs"]
 mod measure;
+#[path = "comments/report.rs"]
+mod report;

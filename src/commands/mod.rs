@@ -5,6 +5,7 @@ pub mod build;
 pub mod comments;
 pub mod init;
 pub mod new;
+pub mod report;
 pub mod serve;
 pub mod syndicate;
 

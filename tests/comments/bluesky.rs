@@ -215,4 +215,36 @@ fn bluesky_thread_from_the_real_network_is_rendered_nested_and_inert() {
     );
     assert!(s.contains("1 like"), "the like count:\n{s}");
     assert!(s.contains("Reply on Bluesky"));
+
+    // `herald report` over the snapshot this run recorded (issue 7).
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_herald"))
+        .arg("--root")
+        .arg(site.root())
+        .args(["report", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let row = &r["rows"][0];
+    assert_eq!(row["network"], "bluesky");
+    assert_eq!(row["kind"], "bluesky");
+    assert_eq!(
+        (row["likes"].as_u64(), row["reposts"].as_u64()),
+        (Some(1), Some(0))
+    );
+    let stored: Value = serde_json::from_str(&site.read("data/comments/news/launch.json")).unwrap();
+    let counts = &stored["networks"]["bluesky"]["counts"];
+    assert_eq!(
+        row["replies"], counts["replies"],
+        "the AppView's reply count"
+    );
+    assert_eq!(
+        row["total"].as_u64().unwrap(),
+        1 + counts["replies"].as_u64().unwrap() + counts["quotes"].as_u64().unwrap()
+    );
+    assert_eq!(row["followers"], stored["networks"]["bluesky"]["followers"]);
 }
