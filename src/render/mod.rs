@@ -112,9 +112,15 @@ fn check_templates_exist(site: &Site, templates: &Templates) -> Result<()> {
 pub(crate) struct Ctx<'a> {
     pub site: &'a Site,
     pub templates: &'a Templates,
-    pub site_view: Value,
     /// `PageSummaryView` of every page, by page index.
     pub summaries: Vec<Value>,
+    /// Each page's position in its section's list (by page index), so a
+    /// page finds its neighbours without searching the list: a search per
+    /// page is quadratic in a section's size.
+    pub positions: Vec<Option<usize>>,
+    /// `site` and the site's feeds, serialized once: each template's context
+    /// starts as a copy of it.
+    base: tera::Context,
 }
 
 impl<'a> Ctx<'a> {
@@ -125,23 +131,67 @@ impl<'a> Ctx<'a> {
             .par_iter()
             .map(|p| serde_json::to_value(page_summary(site, p)).expect("views serialize"))
             .collect();
+        Ctx::with_summaries(site, templates, summaries)
+    }
+
+    fn with_summaries(site: &'a Site, templates: &'a Templates, summaries: Vec<Value>) -> Self {
+        let site_view = serde_json::to_value(site_view(site)).expect("views serialize");
+        let c = &site.config;
+        let mut base = tera::Context::new();
+        base.insert("site", &site_view);
+        base.insert("feeds", &feed_views(c, "/", &c.title));
         Ctx {
             site,
             templates,
-            site_view: serde_json::to_value(site_view(site)).expect("views serialize"),
             summaries,
+            positions: section_positions(site),
+            base,
         }
+    }
+
+    /// The context every template gets, with the site's feeds.
+    fn base_site(&self, path: &str) -> tera::Context {
+        let mut c = self.base.clone();
+        c.insert("current_path", path);
+        c.insert("current_url", &self.site.config.url(path));
+        c
     }
 
     /// The context every template gets.
     fn base(&self, path: &str, feeds: &[FeedView]) -> tera::Context {
-        let mut c = tera::Context::new();
-        c.insert("site", &self.site_view);
-        c.insert("current_path", path);
-        c.insert("current_url", &self.site.config.url(path));
+        let mut c = self.base_site(path);
         c.insert("feeds", feeds);
         c
     }
+}
+
+/// A context of one variable, moved in rather than serialized again.
+fn owned_context(name: &str, value: Value) -> tera::Context {
+    let mut m = serde_json::Map::new();
+    m.insert(name.to_string(), value);
+    tera::Context::from_value(Value::Object(m)).expect("an object is a context")
+}
+
+/// The paginator as JSON, its pages' summaries copied as they are rather
+/// than serialized again.
+fn paginator_value(mut p: PaginatorView<'_>) -> Value {
+    let pages: Vec<Value> = std::mem::take(&mut p.pages).into_iter().cloned().collect();
+    let Value::Object(mut m) = serde_json::to_value(&p).expect("views serialize") else {
+        unreachable!("a struct serializes to an object")
+    };
+    m.insert("pages".to_string(), Value::Array(pages));
+    Value::Object(m)
+}
+
+/// Each page's position in its own section's list, by page index.
+fn section_positions(site: &Site) -> Vec<Option<usize>> {
+    let mut positions = vec![None; site.content.pages.len()];
+    for s in site.content.sections.values() {
+        for (k, &j) in s.pages.iter().enumerate() {
+            positions[j] = Some(k);
+        }
+    }
+    positions
 }
 
 /// The output being built, and the problems met on the way.
@@ -270,27 +320,54 @@ fn page_html(
     let site = ctx.site;
     let c = &site.config;
     let section = &site.content.sections[&p.section];
-    let pos = section.pages.iter().position(|&j| j == i);
+    let pos = ctx.positions.get(i).copied().flatten();
     let neighbour = |j: Option<usize>| j.map(|j| page_link(c, &site.content.pages[j]));
     let newer = neighbour(pos.and_then(|k| k.checked_sub(1)).map(|k| section.pages[k]));
     let older = neighbour(pos.and_then(|k| section.pages.get(k + 1).copied()));
-    let view = PageView {
-        summary: page_summary(site, p),
-        slug: p.slug.clone(),
-        content: p.rendered.html.clone(),
-        toc: p.rendered.toc.clone(),
+    // `page` is built as one JSON object: the page's summary (already
+    // serialized for the lists, unless `p` is an edited copy) and the
+    // fields of `PageView`, with the page's HTML copied once.
+    let summary = match ctx.summaries.get(i) {
+        Some(v) if std::ptr::eq(p, &site.content.pages[i]) => v.clone(),
+        _ => serde_json::to_value(page_summary(site, p)).expect("views serialize"),
+    };
+    let Value::Object(mut page) = summary else {
+        unreachable!("a summary is an object")
+    };
+    let rest = PageFields {
+        slug: &p.slug,
+        content: &p.rendered.html,
+        toc: &p.rendered.toc,
         newer,
         older,
-        assets: p.assets.iter().map(|(_, rel)| rel.clone()).collect(),
+        assets: p.assets.iter().map(|(_, rel)| rel.as_str()).collect(),
         syndication,
         comments,
-        lang: c.language.clone(),
+        lang: &c.language,
     };
-    let feeds = feed_views(c, "/", &c.title);
-    let mut tc = ctx.base(&p.path, &feeds);
-    tc.insert("page", &view);
+    let Value::Object(rest) = serde_json::to_value(rest).expect("views serialize") else {
+        unreachable!("a struct serializes to an object")
+    };
+    page.extend(rest);
+    let mut tc = ctx.base_site(&p.path);
+    tc.extend(owned_context("page", Value::Object(page)));
     ctx.templates
         .render(page_template(site, p), &tc, Some(&p.file))
+}
+
+/// The fields `page` has beyond its summary: [`PageView`] without the
+/// copies.
+#[derive(serde::Serialize)]
+struct PageFields<'a> {
+    slug: &'a str,
+    content: &'a str,
+    toc: &'a [crate::markdown::Heading],
+    newer: Option<LinkView>,
+    older: Option<LinkView>,
+    assets: Vec<&'a str>,
+    syndication: Vec<SyndicationLink>,
+    comments: Option<Value>,
+    lang: &'a str,
 }
 
 /// Renders the HTML of one page alone, as [`render`] does, for the dev
@@ -310,12 +387,7 @@ pub fn render_page(
     let p = page;
     // A page lists no other page: the summaries of every page, which
     // list pages need, are not computed.
-    let ctx = Ctx {
-        site,
-        templates,
-        site_view: serde_json::to_value(site_view(site)).expect("views serialize"),
-        summaries: Vec::new(),
-    };
+    let ctx = Ctx::with_summaries(site, templates, Vec::new());
     let syndication = crate::syndicate::syndication_links(site)?
         .remove(&p.rel)
         .unwrap_or_default();
@@ -420,13 +492,18 @@ fn render_sections(ctx: &Ctx<'_>, out: &mut Out) {
             .file
             .clone()
             .unwrap_or_else(|| Path::new(crate::content::CONTENT_DIR).join(dir));
+        // What every pager of the section shares, serialized once.
+        let mut shared = ctx.base.clone();
+        shared.insert("feeds", &feeds);
+        shared.insert("section", &view);
         let rendered: Vec<(String, Result<String, Diagnostic>)> =
             paginate(ctx, &listing, per, &s.path)
                 .into_par_iter()
                 .map(|(path, paginator)| {
-                    let mut tc = ctx.base(&path, &feeds);
-                    tc.insert("section", &view);
-                    tc.insert("paginator", &paginator);
+                    let mut tc = shared.clone();
+                    tc.insert("current_path", &path);
+                    tc.insert("current_url", &c.url(&path));
+                    tc.extend(owned_context("paginator", paginator_value(paginator)));
                     let r = ctx.templates.render(template, &tc, s.file.as_deref());
                     (path, r)
                 })
@@ -472,6 +549,9 @@ fn render_taxonomies(ctx: &Ctx<'_>, out: &mut Out) {
             out.add_url(&tax_path, html, owner);
         }
         let per = tc_cfg.paginate_by.unwrap_or(c.paginate_by);
+        // The taxonomy with all its terms, serialized once for all its pagers.
+        let mut tax_shared = ctx.base.clone();
+        tax_shared.insert("taxonomy", &view);
         let rendered: Vec<Vec<(String, Result<String, Diagnostic>)>> = t
             .terms
             .par_iter()
@@ -483,13 +563,16 @@ fn render_taxonomies(ctx: &Ctx<'_>, out: &mut Out) {
                 } else {
                     site_feeds.clone()
                 };
+                let mut shared = tax_shared.clone();
+                shared.insert("feeds", &feeds);
+                shared.insert("term", term_view);
                 paginate(ctx, &term.pages, per, &term_path)
                     .into_iter()
                     .map(|(path, paginator)| {
-                        let mut tc = ctx.base(&path, &feeds);
-                        tc.insert("taxonomy", &view);
-                        tc.insert("term", term_view);
-                        tc.insert("paginator", &paginator);
+                        let mut tc = shared.clone();
+                        tc.insert("current_path", &path);
+                        tc.insert("current_url", &c.url(&path));
+                        tc.extend(owned_context("paginator", paginator_value(paginator)));
                         let r = ctx.templates.render("taxonomy_term.html", &tc, None);
                         (path, r)
                     })
