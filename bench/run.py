@@ -153,7 +153,8 @@ def discard(path):
         trash = os.path.join(os.path.dirname(os.path.dirname(path)), ".trash")
         os.makedirs(trash, exist_ok=True)
         _trashed[0] += 1
-        os.rename(path, os.path.join(trash, f"{_trashed[0]}-{os.path.basename(path)}"))
+        # The process id keeps names unique when an interrupted run left its trash behind.
+        os.rename(path, os.path.join(trash, f"{os.getpid()}-{_trashed[0]}-{os.path.basename(path)}"))
 
 
 def _fstype(path):
