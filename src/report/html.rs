@@ -72,14 +72,7 @@ for (const table of document.querySelectorAll('table.sortable')) {
 /// The whole report page. `site_title` names the site.
 pub fn render(r: &Report, site_title: &str) -> String {
     let mut h = String::new();
-    let period = match (&r.since, &r.until) {
-        (None, None) => "all time".to_string(),
-        (s, u) => format!(
-            "{} to {}",
-            s.as_deref().unwrap_or("the first snapshot"),
-            u.as_deref().unwrap_or("the last snapshot")
-        ),
-    };
+    let period = r.period_label();
     let _ = write!(
         h,
         r#"<!doctype html>

@@ -144,6 +144,20 @@ pub struct FollowerSeries {
     pub points: Vec<(String, u64)>,
 }
 
+impl Report {
+    /// "all time", or "2026-11-01 to 2026-11-30" (an open end is named).
+    pub fn period_label(&self) -> String {
+        match (&self.since, &self.until) {
+            (None, None) => "all time".to_string(),
+            (s, u) => format!(
+                "{} to {}",
+                s.as_deref().unwrap_or("the first snapshot"),
+                u.as_deref().unwrap_or("the last snapshot")
+            ),
+        }
+    }
+}
+
 fn total(s: &Snapshot) -> u64 {
     s.likes + s.reposts + s.quotes + s.replies
 }

@@ -5,14 +5,7 @@ use super::Report;
 /// Top entries, totals per network, follower change.
 pub fn summary(r: &Report, top: usize) -> String {
     let mut out = String::new();
-    let period = match (&r.since, &r.until) {
-        (None, None) => "all time".to_string(),
-        (s, u) => format!(
-            "{} to {}",
-            s.as_deref().unwrap_or("the start"),
-            u.as_deref().unwrap_or("today")
-        ),
-    };
+    let period = r.period_label();
     out.push_str(&format!(
         "Engagement, {period} (last fetched {})\n",
         r.last_fetched.as_deref().unwrap_or("never")
