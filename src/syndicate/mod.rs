@@ -362,6 +362,24 @@ fn open(net: &NetworkConfig, dry_run: bool) -> std::result::Result<Box<dyn Netwo
     })
 }
 
+/// The message for `e` when it is to go out now; otherwise the outcome to
+/// report: it could not be written, or (a dry run) `would` says what would
+/// have happened to it.
+fn message_to_send(
+    client: &dyn Network,
+    e: &Entry,
+    dry_run: bool,
+    would: fn(Box<Message>) -> Outcome,
+) -> std::result::Result<Message, Outcome> {
+    let message = client
+        .prepare(e)
+        .map_err(|err| Outcome::Failed(err.to_string()))?;
+    if dry_run {
+        return Err(would(Box::new(message)));
+    }
+    Ok(message)
+}
+
 fn run_network(
     net: &NetworkConfig,
     entries: &[(Entry, Vec<String>)],
@@ -429,21 +447,13 @@ fn run_network(
     let mut stopped: Option<String> = None;
     // 1. Reconcile.
     for (e, skipped) in &pending {
-        let message = match client.prepare(e) {
+        let message = match message_to_send(client.as_ref(), e, opts.dry_run, Outcome::WouldCheck) {
             Ok(m) => m,
-            Err(err) => {
-                report
-                    .rows
-                    .push(row(&e.rel, Outcome::Failed(err.to_string())));
+            Err(outcome) => {
+                report.rows.push(row(&e.rel, outcome));
                 continue;
             }
         };
-        if opts.dry_run {
-            report
-                .rows
-                .push(row(&e.rel, Outcome::WouldCheck(Box::new(message))));
-            continue;
-        }
         match client.find_existing(&message) {
             Ok(Some(posted)) => {
                 ledger.set(
@@ -488,21 +498,13 @@ fn run_network(
             ));
             continue;
         }
-        let message = match client.prepare(e) {
+        let message = match message_to_send(client.as_ref(), e, opts.dry_run, Outcome::WouldSend) {
             Ok(m) => m,
-            Err(err) => {
-                report
-                    .rows
-                    .push(row(&e.rel, Outcome::Failed(err.to_string())));
+            Err(outcome) => {
+                report.rows.push(row(&e.rel, outcome));
                 continue;
             }
         };
-        if opts.dry_run {
-            report
-                .rows
-                .push(row(&e.rel, Outcome::WouldSend(Box::new(message))));
-            continue;
-        }
         ledger.set(&e.rel, name, Record::intent(Utc::now()));
         ledger.save(&opts.root)?;
         match client.post(&message) {
