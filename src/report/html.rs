@@ -3,7 +3,7 @@
 //! when a header is clicked (the table is already sorted by total without
 //! it). No request leaves the file.
 
-use super::svg::{bar_chart, line_chart, Line};
+use super::svg::{bar_chart, esc, line_chart, Line};
 use super::Report;
 use chrono::DateTime;
 use std::fmt::Write;
@@ -12,12 +12,6 @@ use std::fmt::Write;
 const ENTRY_CHARTS: usize = 6;
 /// How many entries the top chart shows.
 const TOP_BARS: usize = 10;
-
-fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    pulldown_cmark_escape::escape_html(&mut out, s).expect("writing to a String cannot fail");
-    out
-}
 
 /// A link when `url` is an http(s) URL, the text alone otherwise.
 fn link(url: &str, text: &str) -> String {

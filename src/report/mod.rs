@@ -26,6 +26,17 @@ pub struct EntryInfo {
     pub tags: Vec<String>,
 }
 
+impl EntryInfo {
+    /// The title, or the entry's path when the site no longer has it.
+    fn title_or(&self, entry: &str) -> String {
+        if self.title.is_empty() {
+            entry.to_string()
+        } else {
+            self.title.clone()
+        }
+    }
+}
+
 /// The days a report covers, both ends included; `None` is open.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Period {
@@ -205,11 +216,7 @@ pub fn aggregate(
         let base = before.get(&(*entry, *network)).map_or(0, |s| total(s));
         rows.push(Row {
             entry: entry.to_string(),
-            title: if e.title.is_empty() {
-                entry.to_string()
-            } else {
-                e.title.clone()
-            },
+            title: e.title_or(entry),
             url: e.url.clone(),
             published: e.published.map(|d| d.to_string()).unwrap_or_default(),
             network: network.to_string(),
@@ -302,11 +309,7 @@ pub fn aggregate(
             let e = info(entry);
             EntryTotal {
                 entry: entry.to_string(),
-                title: if e.title.is_empty() {
-                    entry.to_string()
-                } else {
-                    e.title
-                },
+                title: e.title_or(entry),
                 url: e.url,
                 total: *total,
                 gained: *gained,

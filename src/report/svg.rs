@@ -21,7 +21,8 @@ pub struct Line<'a> {
     pub points: Vec<(f64, f64)>,
 }
 
-fn esc(s: &str) -> String {
+/// Escapes text for HTML and SVG, in elements and quoted attributes.
+pub(super) fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     pulldown_cmark_escape::escape_html(&mut out, s).expect("writing to a String cannot fail");
     out
