@@ -14,6 +14,7 @@ pub mod comments;
 pub mod config;
 pub mod content;
 pub mod error;
+pub mod input_key;
 pub mod ledger;
 pub mod markdown;
 pub mod output;
@@ -24,5 +25,6 @@ pub mod site;
 pub mod syndicate;
 pub mod templates;
 mod toml_errors;
+pub mod trace;
 
 pub use error::{Diagnostic, Error, Result};

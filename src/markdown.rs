@@ -47,6 +47,11 @@ pub struct Rendered {
     pub summary: Option<String>,
     pub toc: Vec<Heading>,
     pub word_count: usize,
+    /// True when only `summary` and `word_count` are here: the Markdown
+    /// cache showed that the rendering is the same as the last build's, and
+    /// `html` and `toc` are made only for a page rendered again (see
+    /// [`crate::content::render_markdown`]).
+    pub deferred: bool,
 }
 
 /// An `@/` link that points at no file.
@@ -156,6 +161,7 @@ pub fn render(text: &str, opts: &RenderOptions<'_>) -> Result<Rendered, Vec<Brok
         summary,
         toc,
         word_count,
+        deferred: false,
     })
 }
 

@@ -37,6 +37,57 @@ pub struct Output {
     pub files: BTreeMap<String, Vec<u8>>,
     /// Files copied as they are: output path → source path.
     pub copies: BTreeMap<String, PathBuf>,
+    /// The input key of rendered files that have one (see
+    /// [`crate::input_key`]), recorded in the manifest for the next build.
+    pub keys: HashMap<String, u128>,
+    /// Files not rendered again because the last build wrote them from the
+    /// same inputs (see [`Previous::reuse`]): they stay as they are.
+    pub kept: BTreeMap<String, Kept>,
+}
+
+/// A file of the last build that this build keeps as it is.
+#[derive(Debug, Clone)]
+pub struct Kept {
+    stamp: Stamp,
+    key: u128,
+    /// The file in the output folder.
+    file: PathBuf,
+}
+
+/// What the last build left in the output folder, for a build to reuse.
+pub struct Previous {
+    dir: PathBuf,
+    manifest: Manifest,
+}
+
+impl Previous {
+    /// The last build's manifest in `out_dir`, when there is a usable one.
+    pub fn read(out_dir: &Path) -> Option<Previous> {
+        Some(Previous {
+            dir: out_dir.to_path_buf(),
+            manifest: Manifest::read(out_dir)?,
+        })
+    }
+
+    /// The file `rel`, when the last build wrote it from inputs of this
+    /// `key` and it is still exactly what that build left (not edited,
+    /// replaced or removed by hand since).
+    pub fn reuse(&self, rel: &str, key: u128) -> Option<Kept> {
+        let stamp = self.manifest.files.get(rel)?;
+        if stamp.key != Some(key) {
+            return None;
+        }
+        let file = self.dir.join(rel);
+        let meta = std::fs::symlink_metadata(&file).ok()?;
+        let (mtime, ino) = file_identity(&meta);
+        let same =
+            meta.is_file() && meta.len() == stamp.len && mtime == stamp.mtime && ino == stamp.ino;
+        same.then_some(Kept {
+            stamp: *stamp,
+            key,
+            file,
+        })
+    }
 }
 
 impl Output {
@@ -55,9 +106,14 @@ impl Output {
         }
     }
 
-    /// Number of files, rendered and copied.
+    /// Number of files, rendered, copied and kept.
     pub fn len(&self) -> usize {
-        self.files.len() + self.copies.len()
+        self.files.len() + self.copies.len() + self.kept.len()
+    }
+
+    /// True when the build makes the file `rel` (relative to the output folder).
+    pub fn has(&self, rel: &str) -> bool {
+        self.files.contains_key(rel) || self.copies.contains_key(rel) || self.kept.contains_key(rel)
     }
 
     /// True when nothing would be written.
@@ -85,10 +141,20 @@ pub struct WriteStats {
 /// Writes `output` to `out_dir`, replacing what was there only on success,
 /// and rewriting only the files whose bytes changed (see the module docs).
 pub fn write_atomically(output: &Output, out_dir: &Path) -> Result<WriteStats> {
+    write_over(output, out_dir, Previous::read(out_dir))
+}
+
+/// As [`write_atomically`], with the manifest the output folder held when
+/// the build started (the one its [`Output::kept`] files come from).
+pub fn write_over(
+    output: &Output,
+    out_dir: &Path,
+    previous: Option<Previous>,
+) -> Result<WriteStats> {
     let (parent, name) = split_out_dir(out_dir)?;
     std::fs::create_dir_all(&parent).map_err(|e| Error::io("create", &parent, e))?;
     let entries = fingerprint(output)?;
-    if let Some(old) = Manifest::read(out_dir) {
+    if let Some(old) = previous.map(|p| p.manifest) {
         if let Some(plan) = plan(&entries, &old, out_dir) {
             return write_incremental(&entries, plan, out_dir, &parent, &name);
         }
@@ -196,6 +262,9 @@ struct Plan {
     unchanged: Vec<(usize, Stamp)>,
     /// Files of the last build that this one does not make.
     remove: Vec<String>,
+    /// True when an unchanged file's input key is not the one the manifest
+    /// holds (the manifest must be written again even if no file is).
+    rekeyed: bool,
 }
 
 /// Compares the new files with the manifest; `None` when the layout changed
@@ -213,23 +282,31 @@ fn plan(entries: &[Entry<'_>], old: &Manifest, out_dir: &Path) -> Option<Plan> {
     let checked: Vec<Option<Stamp>> = entries
         .par_iter()
         .map(|e| {
+            if let Src::Kept(k) = &e.src {
+                // Checked when it was kept.
+                return Some(k.stamp);
+            }
             let was = old.files.get(e.rel)?;
             if was.len != e.len || was.digest != e.digest {
                 return None;
             }
             // The file must still be what the last build left (not edited by hand).
             let now = Stamp::of(&std::fs::symlink_metadata(out_dir.join(e.rel)).ok()?, e);
-            (now == *was).then_some(now)
+            now.same_file(was).then_some(now)
         })
         .collect();
     let mut plan = Plan {
         write: Vec::new(),
         unchanged: Vec::new(),
         remove: Vec::new(),
+        rekeyed: false,
     };
     for (i, c) in checked.into_iter().enumerate() {
         match c {
-            Some(stamp) => plan.unchanged.push((i, stamp)),
+            Some(stamp) => {
+                plan.rekeyed |= old.files.get(entries[i].rel).map(|s| s.key) != Some(stamp.key);
+                plan.unchanged.push((i, stamp))
+            }
             None => plan.write.push(i),
         }
     }
@@ -291,6 +368,16 @@ fn write_incremental(
         full: false,
     };
     if plan.write.is_empty() && plan.remove.is_empty() {
+        if plan.rekeyed {
+            let stamps: Vec<Stamp> = plan.unchanged.iter().map(|(_, s)| *s).collect();
+            let rows: Vec<Entry<'_>> = plan
+                .unchanged
+                .iter()
+                .map(|(i, _)| entries[*i].clone())
+                .collect();
+            let text = Manifest::from_written(&rows, &stamps).text();
+            crate::atomic_file::replace(&out_dir.join(MANIFEST), text.as_bytes())?;
+        }
         return Ok(stats);
     }
     // 1. Stage: every changed file, under a flat name, beside the output folder.
@@ -471,17 +558,22 @@ fn remove_tree_parallel(dir: &Path) -> Result<()> {
 }
 
 /// One file to write: where, what, and its fingerprint.
+#[derive(Clone)]
 struct Entry<'a> {
     rel: &'a str,
     src: Src<'a>,
     len: u64,
     digest: u64,
+    key: Option<u128>,
 }
 
+#[derive(Clone, Copy)]
 enum Src<'a> {
     Bytes(&'a [u8]),
     /// Copied from this file.
     Copy(&'a Path),
+    /// Left as the last build wrote it.
+    Kept(&'a Kept),
 }
 
 /// Fingerprints every file of `output`, in parallel: rendered files by a
@@ -501,8 +593,22 @@ fn fingerprint(output: &Output) -> Result<Vec<Entry<'_>>> {
             src: Src::Bytes(bytes.as_slice()),
             len: bytes.len() as u64,
             digest: digest(bytes),
+            key: output.keys.get(rel.as_str()).copied(),
         })
         .collect();
+    entries.extend(
+        output
+            .kept
+            .iter()
+            .filter(|(rel, _)| !output.copies.contains_key(*rel))
+            .map(|(rel, k)| Entry {
+                rel: rel.as_str(),
+                src: Src::Kept(k),
+                len: k.stamp.len,
+                digest: k.stamp.digest,
+                key: Some(k.key),
+            }),
+    );
     for (rel, src) in &output.copies {
         let m = std::fs::metadata(src).map_err(|e| Error::io("read", src, e))?;
         let (mtime, ino) = file_identity(&m);
@@ -512,6 +618,7 @@ fn fingerprint(output: &Output) -> Result<Vec<Entry<'_>>> {
             src: Src::Copy(src.as_path()),
             len: m.len(),
             digest: digest(id.as_bytes()),
+            key: None,
         });
     }
     Ok(entries)
@@ -531,6 +638,12 @@ impl Entry<'_> {
                 std::fs::copy(src, path).map_err(|e| Error::io("copy", src, e))?;
                 std::fs::symlink_metadata(path)
             }
+            // A full write (the layout changed) copies kept files from the
+            // old folder into the new one.
+            Src::Kept(k) => {
+                std::fs::copy(&k.file, path).map_err(|e| Error::io("copy", &k.file, e))?;
+                std::fs::symlink_metadata(path)
+            }
         }
         .map_err(|e| Error::io("write", path, e))?;
         Ok(Stamp::of(&meta, self))
@@ -546,6 +659,8 @@ struct Stamp {
     /// edited or replaced by hand no longer matches.
     mtime: i128,
     ino: u64,
+    /// The input key it was rendered from, if it has one.
+    key: Option<u128>,
 }
 
 impl Stamp {
@@ -556,7 +671,14 @@ impl Stamp {
             digest: e.digest,
             mtime,
             ino,
+            key: e.key,
         }
+    }
+
+    /// Same bytes in the same file, whatever the keys.
+    fn same_file(&self, other: &Stamp) -> bool {
+        (self.len, self.digest, self.mtime, self.ino)
+            == (other.len, other.digest, other.mtime, other.ino)
     }
 }
 
@@ -573,7 +695,8 @@ fn file_identity(meta: &std::fs::Metadata) -> (i128, u64) {
     (mtime, ino)
 }
 
-/// `.herald-manifest`: a header line, then `len digest mtime ino path` per file.
+/// `.herald-manifest`: a header line, then `len digest mtime ino key path`
+/// per file (`key` is `-` for a file without an input key).
 struct Manifest {
     files: HashMap<String, Stamp>,
 }
@@ -581,7 +704,7 @@ struct Manifest {
 impl Manifest {
     fn header() -> String {
         // The digest of a fixed text guards against the digest function changing.
-        format!("herald-manifest 1 {:016x}", digest(b"herald"))
+        format!("herald-manifest 2 {:016x}", digest(b"herald"))
     }
 
     fn from_written(entries: &[Entry<'_>], stamps: &[Stamp]) -> Manifest {
@@ -603,11 +726,15 @@ impl Manifest {
         }
         let mut files = HashMap::new();
         for line in lines {
-            let mut parts = line.splitn(5, ' ');
+            let mut parts = line.splitn(6, ' ');
             let len = parts.next()?.parse().ok()?;
             let digest = u64::from_str_radix(parts.next()?, 16).ok()?;
             let mtime = parts.next()?.parse().ok()?;
             let ino = parts.next()?.parse().ok()?;
+            let key = match parts.next()? {
+                "-" => None,
+                hex => Some(u128::from_str_radix(hex, 16).ok()?),
+            };
             let path = parts.next()?;
             files.insert(
                 path.to_string(),
@@ -616,6 +743,7 @@ impl Manifest {
                     digest,
                     mtime,
                     ino,
+                    key,
                 },
             );
         }
@@ -623,6 +751,10 @@ impl Manifest {
     }
 
     fn write(&self, path: &Path) -> Result<()> {
+        std::fs::write(path, self.text()).map_err(|e| Error::io("write", path, e))
+    }
+
+    fn text(&self) -> String {
         let mut rows: Vec<(&String, &Stamp)> = self
             .files
             .iter()
@@ -635,13 +767,20 @@ impl Manifest {
         text.push('\n');
         for (p, s) in rows {
             use std::fmt::Write as _;
-            let _ = writeln!(
-                text,
-                "{} {:016x} {} {} {}",
-                s.len, s.digest, s.mtime, s.ino, p
-            );
+            let _ = match s.key {
+                Some(k) => writeln!(
+                    text,
+                    "{} {:016x} {} {} {k:032x} {p}",
+                    s.len, s.digest, s.mtime, s.ino
+                ),
+                None => writeln!(
+                    text,
+                    "{} {:016x} {} {} - {p}",
+                    s.len, s.digest, s.mtime, s.ino
+                ),
+            };
         }
-        std::fs::write(path, text).map_err(|e| Error::io("write", path, e))
+        text
     }
 }
 

@@ -22,6 +22,10 @@ struct Source {
 pub struct Templates {
     pub tera: tera::Tera,
     sources: BTreeMap<String, Source>,
+    /// The input key of every template's name and text, or `None` when a
+    /// template calls a Tera function whose result changes between builds
+    /// with the same inputs (`now`, `get_random`, `get_env`).
+    key: Option<u128>,
 }
 
 impl Templates {
@@ -73,7 +77,15 @@ impl Templates {
         if let Err(e) = tera.add_raw_templates(raw) {
             return Err(template_error(&sources, None, &e).into());
         }
-        Ok(Templates { tera, sources })
+        let key = templates_key(&sources);
+        Ok(Templates { tera, sources, key })
+    }
+
+    /// A key of every template (name and text), to reuse pages rendered
+    /// from the same templates; `None` when a template's output changes
+    /// from one build to the next with the same context.
+    pub fn key(&self) -> Option<u128> {
+        self.key
     }
 
     /// True when a template of that name exists.
@@ -103,6 +115,18 @@ impl Templates {
             .render(name, ctx)
             .map_err(|e| template_error(&self.sources, Some(name), &e))
     }
+}
+
+fn templates_key(sources: &BTreeMap<String, Source>) -> Option<u128> {
+    const UNSTABLE: [&str; 3] = ["now(", "get_random(", "get_env("];
+    let mut key = crate::input_key::InputKey::new("templates");
+    for (name, s) in sources {
+        if UNSTABLE.iter().any(|f| s.text.contains(f)) {
+            return None;
+        }
+        key.str(name).str(&s.text);
+    }
+    Some(key.finish())
 }
 
 /// Escapes text for HTML content and double-quoted attributes.

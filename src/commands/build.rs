@@ -43,6 +43,7 @@ impl BuildOptions {
             drafts: self.drafts,
             future: self.future,
             now: self.now,
+            cache: true,
         }
     }
 }
@@ -59,17 +60,25 @@ pub struct BuildReport {
 
 /// Loads and renders the site in memory; nothing is written.
 pub fn render_site(opts: &BuildOptions) -> Result<(Site, Output)> {
+    let (site, templates) = load(opts)?;
+    crate::trace::mark("loaded");
+    let output = crate::render::render(&site, &templates)?;
+    Ok((site, output))
+}
+
+/// Loads the site and its templates, checking both, so one run reports
+/// the problems of both.
+fn load(opts: &BuildOptions) -> Result<(Site, Templates)> {
     let mut config = Config::load(&opts.root)?;
     if let Some(url) = &opts.base_url {
         config.base_url = url.trim_end_matches('/').to_string();
     }
-    // Content and templates are checked together, so one run reports both.
     let (site, templates) = rayon::join(
         || Site::load_with_config(&opts.root, config.clone(), &opts.load_options()),
         || Templates::load(&opts.root, &config),
     );
-    let (site, templates) = match (site, templates) {
-        (Ok(s), Ok(t)) => (s, t),
+    match (site, templates) {
+        (Ok(s), Ok(t)) => Ok((s, t)),
         (s, t) => {
             let mut problems: Vec<Diagnostic> = Vec::new();
             for e in [s.err(), t.err()].into_iter().flatten() {
@@ -78,11 +87,9 @@ pub fn render_site(opts: &BuildOptions) -> Result<(Site, Output)> {
                     other => return Err(other),
                 }
             }
-            return Err(Error::Site(problems));
+            Err(Error::Site(problems))
         }
-    };
-    let output = crate::render::render(&site, &templates)?;
-    Ok((site, output))
+    }
 }
 
 /// The output folder a build writes to.
@@ -101,10 +108,18 @@ pub fn output_dir(opts: &BuildOptions, config_dir: &Path) -> PathBuf {
 /// Builds the site into its output folder, atomically.
 pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
     let start = Instant::now();
-    let (site, output) = render_site(opts)?;
+    crate::trace::mark("start");
+    let (site, templates) = load(opts)?;
+    crate::trace::mark("loaded");
     let out_dir = output_dir(opts, &site.config.output_dir);
-    // Only files whose bytes changed are written (see `output`).
-    output::write_atomically(&output, &out_dir)?;
+    // Files the last build made from the same inputs are kept as they are,
+    // and of the others only those whose bytes changed are written (see
+    // `output`).
+    let previous = output::Previous::read(&out_dir);
+    let output = crate::render::render_over(&site, &templates, previous.as_ref())?;
+    crate::trace::mark("rendered");
+    output::write_over(&output, &out_dir, previous)?;
+    crate::trace::mark("written");
     let report = BuildReport {
         pages: site.content.pages.len(),
         sections: site.content.sections.len(),
@@ -142,11 +157,7 @@ pub fn broken_internal_links(site: &Site, output: &Output) -> Vec<Diagnostic> {
     let c = &site.config;
     let exists = |path: &str| {
         let file = Output::file_for_url_path(path);
-        output.files.contains_key(&file)
-            || output.copies.contains_key(&file)
-            || output
-                .files
-                .contains_key(&format!("{}/index.html", file.trim_end_matches('/')))
+        output.has(&file) || output.has(&format!("{}/index.html", file.trim_end_matches('/')))
     };
     let mut problems = Vec::new();
     for p in &site.content.pages {

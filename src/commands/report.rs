@@ -123,6 +123,7 @@ fn entry_info(root: &Path) -> Result<(String, HashMap<String, EntryInfo>)> {
         drafts: true,
         future: true,
         now: chrono::Utc::now().fixed_offset(),
+        cache: false,
     };
     let site = Site::load(root, &opts)?;
     let entries = site

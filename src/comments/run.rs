@@ -100,6 +100,7 @@ pub fn fetch_all(opts: &FetchOptions, progress: &dyn Progress) -> Result<FetchRe
             drafts: true,
             future: true,
             now: opts.now.fixed_offset(),
+            cache: false,
         },
     )
     .ok()

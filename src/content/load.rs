@@ -1,10 +1,11 @@
 //! Reading `content/` into a [`Content`].
 
 use super::front_matter::{self, PageFrontMatter, SectionFrontMatter, Split};
+use super::markdown_cache::{self, Lookup, MarkdownCache, Recorder};
 use super::{sort_pages, Content, Page, Section, CONTENT_DIR};
 use crate::config::{toml_to_json, Config};
 use crate::error::{line_of, Diagnostic, Error, Result};
-use crate::markdown::{self, RenderOptions};
+use crate::markdown::{self, RenderOptions, Rendered};
 use chrono::{DateTime, FixedOffset};
 use rayon::prelude::*;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -19,6 +20,9 @@ pub struct LoadOptions {
     pub future: bool,
     /// The moment that decides what is scheduled.
     pub now: DateTime<FixedOffset>,
+    /// Reuse the Markdown rendered by the last load, and keep this one's
+    /// for the next (see [`super::markdown_cache`]).
+    pub cache: bool,
 }
 
 /// A Markdown file found under `content/`.
@@ -104,6 +108,7 @@ pub fn load(root: &Path, config: &Config, opts: &LoadOptions) -> Result<Content>
     }
     problems.extend(check_unique_paths(&pages, &sections));
 
+    crate::trace::mark("front matter");
     // Pass 2: Markdown, in parallel, with every permalink known.
     let targets: HashMap<String, String> = pages
         .iter()
@@ -125,13 +130,53 @@ pub fn load(root: &Path, config: &Config, opts: &LoadOptions) -> Result<Content>
         absolute_base: None,
         image_size: None,
     };
-    let render_one = |file: &Path, body: &str, body_line: usize| {
+    let mut cache = if opts.cache {
+        MarkdownCache::read(root)
+    } else {
+        MarkdownCache::default()
+    };
+    let md_key = |body: &str| {
+        markdown_cache::input_key(
+            body,
+            config.markdown.smart_punctuation,
+            config.markdown.heading_anchors,
+        )
+    };
+    // Renders one file's Markdown, or reuses the last build's rendering of
+    // it; returns the lookups the rendering made, for the next build.
+    let render_one = |file: &Path,
+                      body: &str,
+                      body_line: usize,
+                      cached: Option<markdown_cache::Entry>|
+     -> std::result::Result<MarkdownDone, Vec<Diagnostic>> {
         let size = |url: &str| super::images::image_size(root, &config.theme, file, url);
+        let recorder = Recorder::new(&resolve, &size);
+        let input = md_key(body);
+        if let Some((rendered, lookups)) = cached.and_then(|e| e.reuse(input, &recorder)) {
+            return Ok(MarkdownDone {
+                rendered,
+                input,
+                lookups,
+                reused: true,
+            });
+        }
+        let resolve_noted = |target: &str| recorder.resolve(target);
+        let size_noted = |url: &str| recorder.size(url);
         let opts = RenderOptions {
-            image_size: Some(&size),
+            resolve: &resolve_noted,
+            image_size: Some(&size_noted),
             ..render_opts
         };
-        markdown::render(body, &opts).map_err(|broken| {
+        let rendered = markdown::render(body, &opts);
+        let lookups = recorder.into_lookups();
+        rendered
+            .map(|rendered| MarkdownDone {
+                rendered,
+                input,
+                lookups,
+                reused: false,
+            })
+            .map_err(|broken| {
             broken
                 .into_iter()
                 .map(|b| {
@@ -142,20 +187,33 @@ pub fn load(root: &Path, config: &Config, opts: &LoadOptions) -> Result<Content>
                 .collect::<Vec<_>>()
         })
     };
+    let cached: Vec<Option<markdown_cache::Entry>> = pages
+        .iter()
+        .map(|p| cache.take(&cache_name(&p.file)))
+        .collect();
     let page_results: Vec<_> = pages
         .par_iter()
-        .map(|p| render_one(&p.file, &p.body, p.body_line))
+        .zip(cached)
+        .map(|(p, cached)| render_one(&p.file, &p.body, p.body_line, cached))
         .collect();
+    // What each page's rendering depended on, for the next build's cache.
+    let mut lookups: Vec<(u128, Vec<Lookup>)> = Vec::with_capacity(pages.len());
+    let mut all_reused = cache.is_empty();
     for (page, r) in pages.iter_mut().zip(page_results) {
         match r {
-            Ok(r) => page.rendered = r,
+            Ok(done) => {
+                page.rendered = done.rendered;
+                page.render_key = markdown_cache::render_key(done.input, &done.lookups);
+                all_reused &= done.reused;
+                lookups.push((done.input, done.lookups));
+            }
             Err(d) => problems.extend(d),
         }
     }
     for s in sections.values_mut() {
         if let Some(file) = &s.file {
-            match render_one(file, &s.body, s.body_line) {
-                Ok(r) => s.rendered = r,
+            match render_one(file, &s.body, s.body_line, None) {
+                Ok(done) => s.rendered = done.rendered,
                 Err(d) => problems.extend(d),
             }
         }
@@ -166,6 +224,17 @@ pub fn load(root: &Path, config: &Config, opts: &LoadOptions) -> Result<Content>
         return Err(Error::Site(problems));
     }
 
+    if opts.cache && !all_reused {
+        // Written before the pages are sorted, while `lookups` follows them.
+        // Losing the cache costs time, never correctness: an error is ignored.
+        let _ = MarkdownCache::write(
+            root,
+            pages
+                .iter()
+                .zip(&lookups)
+                .map(|(p, (input, l))| (cache_name(&p.file), *input, l.as_slice(), &p.rendered)),
+        );
+    }
     pages.sort_by(|a, b| a.rel.cmp(&b.rel));
     let mut content = Content {
         pages,
@@ -211,8 +280,22 @@ pub fn reload_page(root: &Path, config: &Config, content: &Content, file: &Path)
         let section = content.sections.get(&page.section).ok_or_else(not_a_page)?;
         page.path = format!("{}{}/", section.path, page.slug);
     }
-    let resolve = |target: &str| content.link_targets.get(target).map(|p| config.url(p));
-    let size = |url: &str| super::images::image_size(root, &config.theme, file, url);
+    page.rendered = render_markdown(root, config, &content.link_targets, &page)
+        .map_err(|_| Error::Other(format!("`{}` has a broken link", file.display())))?;
+    Ok(page)
+}
+
+/// Renders a page's Markdown with `@/` links resolved against
+/// `link_targets`: for a page loaded with only its summary (see
+/// [`Rendered::deferred`]), or one read again.
+pub fn render_markdown(
+    root: &Path,
+    config: &Config,
+    link_targets: &HashMap<String, String>,
+    page: &Page,
+) -> std::result::Result<Rendered, Vec<markdown::BrokenLink>> {
+    let resolve = |target: &str| link_targets.get(target).map(|p| config.url(p));
+    let size = |url: &str| super::images::image_size(root, &config.theme, &page.file, url);
     let render_opts = RenderOptions {
         smart_punctuation: config.markdown.smart_punctuation,
         heading_anchors: config.markdown.heading_anchors,
@@ -220,9 +303,7 @@ pub fn reload_page(root: &Path, config: &Config, content: &Content, file: &Path)
         absolute_base: None,
         image_size: Some(&size),
     };
-    page.rendered = markdown::render(&page.body, &render_opts)
-        .map_err(|_| Error::Other(format!("`{}` has a broken link", file.display())))?;
-    Ok(page)
+    markdown::render(&page.body, &render_opts)
 }
 
 /// Lists Markdown files and other files under `content/`, sorted by path.
@@ -493,6 +574,7 @@ fn parse_page(f: &Found, split: &Split<'_>) -> Result<Page> {
         body_line: split.body_line,
         assets: Vec::new(),
         rendered: Default::default(),
+        render_key: 0,
     })
 }
 
@@ -686,6 +768,22 @@ fn assign_pages(content: &mut Content) {
         sort_pages(&content.pages, &mut idx, section.sort_by);
         section.pages = idx;
     }
+}
+
+/// The name of a file in the Markdown cache: its path from the site root.
+fn cache_name(file: &Path) -> String {
+    file.to_string_lossy().replace('\\', "/")
+}
+
+/// One file's Markdown, rendered or reused.
+struct MarkdownDone {
+    rendered: Rendered,
+    /// The key of its text and options.
+    input: u128,
+    /// What the rendering looked up.
+    lookups: Vec<Lookup>,
+    /// True when it came from the cache.
+    reused: bool,
 }
 
 #[cfg(test)]

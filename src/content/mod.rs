@@ -8,9 +8,10 @@
 pub mod front_matter;
 mod images;
 mod load;
+pub mod markdown_cache;
 
 pub use front_matter::{SortBy, SyndicateMatter};
-pub use load::{load, reload_page, LoadOptions};
+pub use load::{load, reload_page, render_markdown, LoadOptions};
 
 use crate::markdown::Rendered;
 use chrono::{DateTime, FixedOffset};
@@ -57,6 +58,9 @@ pub struct Page {
     /// path relative to the bundle folder.
     pub assets: Vec<(PathBuf, String)>,
     pub rendered: Rendered,
+    /// The key of the rendering (see [`markdown_cache::render_key`]): two
+    /// builds with the same key render the same HTML for this page.
+    pub render_key: u128,
 }
 
 impl Page {

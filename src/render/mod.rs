@@ -9,7 +9,8 @@ pub mod views;
 
 use crate::content::{sort_pages, Page};
 use crate::error::{Diagnostic, Error, Result};
-use crate::output::Output;
+use crate::input_key::InputKey;
+use crate::output::{Kept, Output, Previous};
 use crate::site::Site;
 use crate::templates::Templates;
 use rayon::prelude::*;
@@ -24,18 +25,45 @@ pub fn render(site: &Site, templates: &Templates) -> Result<Output> {
     Ok(output)
 }
 
+/// Renders the whole site for an output folder, recording each rendered
+/// file's input key; a file the `previous` build wrote from the same inputs
+/// (same key, and untouched since) is not rendered again but kept
+/// ([`Output::kept`]).
+pub fn render_over(
+    site: &Site,
+    templates: &Templates,
+    previous: Option<&Previous>,
+) -> Result<Output> {
+    let reuse = Reuse {
+        previous: previous.filter(|_| templates.key().is_some()),
+    };
+    let mut output = render_with(site, templates, Some(reuse))?;
+    add_static(site, &mut output);
+    Ok(output)
+}
+
 /// Renders every page, list, feed, sitemap and alias, and the page-bundle
 /// assets beside their pages: the whole site except [`add_static`]'s files.
 /// The dev server keeps the two apart, so a static file change re-renders
 /// nothing.
 pub fn render_documents(site: &Site, templates: &Templates) -> Result<Output> {
+    render_with(site, templates, None)
+}
+
+fn render_with(site: &Site, templates: &Templates, reuse: Option<Reuse<'_>>) -> Result<Output> {
     check_templates_exist(site, templates)?;
-    let ctx = Ctx::new(site, templates);
+    crate::trace::mark("render start");
+    let ctx = Ctx::new(site, templates, reuse);
+    crate::trace::mark("summaries");
     let mut out = Out::default();
     render_pages(&ctx, &mut out);
+    crate::trace::mark("pages");
     render_sections(&ctx, &mut out);
+    crate::trace::mark("sections");
     render_taxonomies(&ctx, &mut out);
+    crate::trace::mark("taxonomies");
     feeds::render_feeds(&ctx, &mut out);
+    crate::trace::mark("feeds");
     sitemap::render_sitemap(&ctx, &mut out);
     render_404(&ctx, &mut out);
     render_aliases(&ctx, &mut out);
@@ -108,75 +136,188 @@ fn check_templates_exist(site: &Site, templates: &Templates) -> Result<()> {
     }
 }
 
+/// Whether outputs get input keys, and the build whose files may be kept.
+#[derive(Clone, Copy)]
+struct Reuse<'a> {
+    previous: Option<&'a Previous>,
+}
+
 /// What every step reads.
 pub(crate) struct Ctx<'a> {
     pub site: &'a Site,
     pub templates: &'a Templates,
+    /// `Some` when outputs are keyed (see [`render_over`]).
+    reuse: Option<Reuse<'a>>,
     /// `PageSummaryView` of every page, by page index.
     pub summaries: Vec<Value>,
+    /// The input key of each summary (empty when outputs are not keyed).
+    summary_keys: Vec<u128>,
     /// Each page's position in its section's list (by page index), so a
     /// page finds its neighbours without searching the list: a search per
     /// page is quadratic in a section's size.
     pub positions: Vec<Option<usize>>,
     /// `site` and the site's feeds, serialized once: each template's context
     /// starts as a copy of it.
-    base: tera::Context,
+    base: Shared,
 }
 
 impl<'a> Ctx<'a> {
-    fn new(site: &'a Site, templates: &'a Templates) -> Self {
+    fn new(site: &'a Site, templates: &'a Templates, reuse: Option<Reuse<'a>>) -> Self {
         let summaries = site
             .content
             .pages
             .par_iter()
             .map(|p| serde_json::to_value(page_summary(site, p)).expect("views serialize"))
             .collect();
-        Ctx::with_summaries(site, templates, summaries)
+        Ctx::with_summaries(site, templates, summaries, reuse)
     }
 
-    fn with_summaries(site: &'a Site, templates: &'a Templates, summaries: Vec<Value>) -> Self {
+    fn with_summaries(
+        site: &'a Site,
+        templates: &'a Templates,
+        summaries: Vec<Value>,
+        reuse: Option<Reuse<'a>>,
+    ) -> Self {
         let site_view = serde_json::to_value(site_view(site)).expect("views serialize");
         let c = &site.config;
-        let mut base = tera::Context::new();
+        let mut base = Shared::new(templates.key());
         base.insert("site", &site_view);
         base.insert("feeds", &feed_views(c, "/", &c.title));
+        let summary_keys = match reuse {
+            Some(_) => summaries
+                .par_iter()
+                .map(|v| InputKey::new("summary").json(v).finish())
+                .collect(),
+            None => Vec::new(),
+        };
         Ctx {
             site,
             templates,
+            reuse,
             summaries,
+            summary_keys,
             positions: section_positions(site),
             base,
         }
     }
 
-    /// The context every template gets, with the site's feeds.
-    fn base_site(&self, path: &str) -> tera::Context {
-        let mut c = self.base.clone();
-        c.insert("current_path", path);
-        c.insert("current_url", &self.site.config.url(path));
-        c
+    /// Makes the output at the URL path `path` from `template`, with the
+    /// `shared` context, `current_path` and `current_url`, and the variables
+    /// `vars` makes; or, when the last build wrote that file from the same
+    /// templates and context, keeps it (`vars` is then never called).
+    ///
+    /// `key_vars` adds to the key what `vars` would make, without making
+    /// it: it must take in everything `vars` depends on.
+    fn make(
+        &self,
+        path: &str,
+        template: &str,
+        shared: &Shared,
+        key_vars: impl FnOnce(&mut InputKey),
+        vars: impl FnOnce() -> Vars,
+        for_file: Option<&Path>,
+    ) -> Made {
+        let file = Output::file_for_url_path(path);
+        let key = self.reuse.map(|_| {
+            let mut k = shared.key.clone();
+            k.str(template).str(path).str(&self.site.config.base_url);
+            key_vars(&mut k);
+            k.finish()
+        });
+        let previous = self.reuse.and_then(|r| r.previous);
+        if let (Some(key), Some(previous), Some(_)) = (key, previous, shared.reusable) {
+            if let Some(kept) = previous.reuse(&file, key) {
+                return Made::Kept(kept);
+            }
+        }
+        let mut tc = shared.context.clone();
+        let mut map = serde_json::Map::new();
+        map.insert("current_path".into(), Value::from(path));
+        map.insert(
+            "current_url".into(),
+            Value::from(self.site.config.url(path)),
+        );
+        map.extend(vars().into_iter().map(|(n, v)| (n.to_string(), v)));
+        tc.extend(tera::Context::from_value(Value::Object(map)).expect("an object is a context"));
+        Made::Fresh(self.templates.render(template, &tc, for_file), key)
     }
 
-    /// The context every template gets.
-    fn base(&self, path: &str, feeds: &[FeedView]) -> tera::Context {
-        let mut c = self.base_site(path);
-        c.insert("feeds", feeds);
-        c
+    /// Makes one pager of a list: the `paginator` is keyed by its pages'
+    /// summary keys rather than by the summaries themselves.
+    fn make_pager(
+        &self,
+        pager: Pager<'_>,
+        template: &str,
+        shared: &Shared,
+        for_file: Option<&Path>,
+    ) -> (String, Made) {
+        let Pager { path, items, view } = pager;
+        let made = self.make(
+            &path,
+            template,
+            shared,
+            |k| {
+                k.str("paginator").json(&view);
+                for &j in items {
+                    k.u128(self.summary_keys[j]);
+                }
+            },
+            || vec![("paginator", paginator_value(&view, items, &self.summaries))],
+            for_file,
+        );
+        (path, made)
     }
 }
 
-/// A context of one variable, moved in rather than serialized again.
-fn owned_context(name: &str, value: Value) -> tera::Context {
-    let mut m = serde_json::Map::new();
-    m.insert(name.to_string(), value);
-    tera::Context::from_value(Value::Object(m)).expect("an object is a context")
+/// Variables of one output's context, beyond the shared ones.
+type Vars = Vec<(&'static str, Value)>;
+
+/// A context shared by several outputs, and the input key of what is in it.
+#[derive(Clone)]
+struct Shared {
+    context: tera::Context,
+    key: InputKey,
+    /// `None` when outputs must not be reused (see [`Templates::key`]).
+    reusable: Option<()>,
 }
 
-/// The paginator as JSON, its pages' summaries copied as they are rather
-/// than serialized again.
-fn paginator_value(mut p: PaginatorView<'_>) -> Value {
-    let pages: Vec<Value> = std::mem::take(&mut p.pages).into_iter().cloned().collect();
-    let Value::Object(mut m) = serde_json::to_value(&p).expect("views serialize") else {
+impl Shared {
+    fn new(templates_key: Option<u128>) -> Shared {
+        let mut key = InputKey::new("template context");
+        key.u128(templates_key.unwrap_or_default());
+        Shared {
+            context: tera::Context::new(),
+            key,
+            reusable: templates_key.map(|_| ()),
+        }
+    }
+
+    /// Adds a variable to the context and to its key.
+    fn insert(&mut self, name: &str, value: &(impl serde::Serialize + ?Sized)) {
+        self.context.insert(name, value);
+        self.key.str(name).json(value);
+    }
+
+    /// A copy with one more variable.
+    fn with(&self, name: &str, value: &(impl serde::Serialize + ?Sized)) -> Shared {
+        let mut s = self.clone();
+        s.insert(name, value);
+        s
+    }
+}
+
+/// One output: rendered now (with its input key, when keyed), or kept
+/// from the last build.
+enum Made {
+    Fresh(Result<String, Diagnostic>, Option<u128>),
+    Kept(Kept),
+}
+
+/// The paginator as JSON, the summaries of its pages (`items`) copied as
+/// they are rather than serialized again.
+fn paginator_value(p: &PaginatorView, items: &[usize], summaries: &[Value]) -> Value {
+    let pages: Vec<Value> = items.iter().map(|&j| summaries[j].clone()).collect();
+    let Value::Object(mut m) = serde_json::to_value(p).expect("views serialize") else {
         unreachable!("a struct serializes to an object")
     };
     m.insert("pages".to_string(), Value::Array(pages));
@@ -204,44 +345,43 @@ pub(crate) struct Out {
 }
 
 impl Out {
-    /// Adds a file for a URL path, reporting a clash with an earlier one.
-    fn add_url(&mut self, url_path: &str, bytes: impl Into<Vec<u8>>, owner: &Path) {
-        let file = Output::file_for_url_path(url_path);
-        self.add_file(file, bytes, owner);
+    pub(crate) fn add_file(&mut self, file: String, bytes: impl Into<Vec<u8>>, owner: &Path) {
+        self.claim(&file, owner);
+        self.output.add(file, bytes);
     }
 
-    pub(crate) fn add_file(&mut self, file: String, bytes: impl Into<Vec<u8>>, owner: &Path) {
-        if let Some(prev) = self.owners.insert(file.clone(), owner.to_path_buf()) {
+    /// Notes who writes `file`, reporting a clash with an earlier writer.
+    fn claim(&mut self, file: &str, owner: &Path) {
+        if let Some(prev) = self.owners.insert(file.to_string(), owner.to_path_buf()) {
             self.problems.push(
                 Diagnostic::new(owner, format!("`{file}` is also written by `{}`", prev.display()))
                     .help("give one of them another path (front-matter `slug` or `path`, or rename the section or taxonomy term)"),
             );
         }
-        self.output.add(file, bytes);
+    }
+
+    /// Adds what [`Ctx::make`] made for the URL path `url_path`.
+    fn add_made(&mut self, url_path: &str, made: Made, owner: &Path) {
+        let file = Output::file_for_url_path(url_path);
+        match made {
+            Made::Fresh(Ok(html), key) => {
+                if let Some(key) = key {
+                    self.output.keys.insert(file.clone(), key);
+                }
+                self.add_file(file, html, owner);
+            }
+            Made::Fresh(Err(d), _) => self.problem(d),
+            Made::Kept(kept) => {
+                self.claim(&file, owner);
+                self.output.kept.insert(file, kept);
+            }
+        }
     }
 
     /// Records a problem once.
     fn problem(&mut self, d: Diagnostic) {
         if !self.problems.contains(&d) {
             self.problems.push(d);
-        }
-    }
-
-    fn render(
-        &mut self,
-        ctx: &Ctx<'_>,
-        template: &str,
-        c: &tera::Context,
-        for_file: Option<&Path>,
-    ) -> Option<String> {
-        match ctx.templates.render(template, c, for_file) {
-            Ok(html) => Some(html),
-            Err(d) => {
-                if !self.problems.contains(&d) {
-                    self.problems.push(d);
-                }
-                None
-            }
         }
     }
 
@@ -277,26 +417,19 @@ fn render_pages(ctx: &Ctx<'_>, out: &mut Out) {
     // The comment sections, from data/comments/ only: a build never fetches.
     let (comments, problems) = crate::comments::views_for_site(site);
     problems.into_iter().for_each(|d| out.problem(d));
-    let rendered: Vec<(usize, Result<String, Diagnostic>)> = site
+    let made: Vec<Made> = site
         .content
         .pages
         .par_iter()
         .enumerate()
         .map(|(i, p)| {
             let links = syndication.get(&p.rel).cloned().unwrap_or_default();
-            (i, page_html(ctx, i, p, links, comments[i].clone()))
+            make_page(ctx, i, p, links, comments[i].clone())
         })
         .collect();
-    for (i, r) in rendered {
+    for (i, made) in made.into_iter().enumerate() {
         let p = &site.content.pages[i];
-        match r {
-            Ok(html) => out.add_url(&p.path, html, &p.file),
-            Err(d) => {
-                if !out.problems.contains(&d) {
-                    out.problems.push(d)
-                }
-            }
-        }
+        out.add_made(&p.path, made, &p.file);
         for (src, rel) in &p.assets {
             let file = format!(
                 "{}{}",
@@ -308,15 +441,16 @@ fn render_pages(ctx: &Ctx<'_>, out: &mut Out) {
     }
 }
 
-/// The HTML of page `i`, with where it was cross-posted and its comments.
-/// `p` is that page (or an edited copy of it: see [`render_page`]).
-fn page_html(
+/// Makes the HTML of page `i`, with where it was cross-posted and its
+/// comments. `p` is that page (or an edited copy of it: see
+/// [`render_page`]).
+fn make_page(
     ctx: &Ctx<'_>,
     i: usize,
     p: &Page,
     syndication: Vec<SyndicationLink>,
     comments: Option<Value>,
-) -> Result<String, Diagnostic> {
+) -> Made {
     let site = ctx.site;
     let c = &site.config;
     let section = &site.content.sections[&p.section];
@@ -328,16 +462,13 @@ fn page_html(
     // serialized for the lists, unless `p` is an edited copy) and the
     // fields of `PageView`, with the page's HTML copied once.
     let summary = match ctx.summaries.get(i) {
-        Some(v) if std::ptr::eq(p, &site.content.pages[i]) => v.clone(),
-        _ => serde_json::to_value(page_summary(site, p)).expect("views serialize"),
-    };
-    let Value::Object(mut page) = summary else {
-        unreachable!("a summary is an object")
+        Some(v) if std::ptr::eq(p, &site.content.pages[i]) => std::borrow::Cow::Borrowed(v),
+        _ => std::borrow::Cow::Owned(
+            serde_json::to_value(page_summary(site, p)).expect("views serialize"),
+        ),
     };
     let rest = PageFields {
         slug: &p.slug,
-        content: &p.rendered.html,
-        toc: &p.rendered.toc,
         newer,
         older,
         assets: p.assets.iter().map(|(_, rel)| rel.as_str()).collect(),
@@ -345,23 +476,53 @@ fn page_html(
         comments,
         lang: &c.language,
     };
-    let Value::Object(rest) = serde_json::to_value(rest).expect("views serialize") else {
-        unreachable!("a struct serializes to an object")
-    };
-    page.extend(rest);
-    let mut tc = ctx.base_site(&p.path);
-    tc.extend(owned_context("page", Value::Object(page)));
-    ctx.templates
-        .render(page_template(site, p), &tc, Some(&p.file))
+    ctx.make(
+        &p.path,
+        page_template(site, p),
+        &ctx.base,
+        |k| {
+            match ctx.summary_keys.get(i) {
+                Some(&sk) if matches!(summary, std::borrow::Cow::Borrowed(_)) => k.u128(sk),
+                _ => k.json(&*summary),
+            };
+            // The HTML and table of contents, by the key of their rendering.
+            k.u128(p.render_key).json(&rest);
+        },
+        || {
+            let Value::Object(mut page) = summary.as_ref().clone() else {
+                unreachable!("a summary is an object")
+            };
+            let Value::Object(rest) = serde_json::to_value(&rest).expect("views serialize") else {
+                unreachable!("a struct serializes to an object")
+            };
+            page.extend(rest);
+            let rendered;
+            let (content, toc) = if p.rendered.deferred {
+                // Known unchanged, but this page is rendered again (its
+                // neighbours or comments changed): render its Markdown now.
+                let root = &site.root;
+                rendered = crate::content::render_markdown(root, c, &site.content.link_targets, p)
+                    .unwrap_or_default();
+                (&rendered.html, &rendered.toc)
+            } else {
+                (&p.rendered.html, &p.rendered.toc)
+            };
+            page.insert("content".into(), Value::from(content.as_str()));
+            page.insert(
+                "toc".into(),
+                serde_json::to_value(toc).expect("views serialize"),
+            );
+            vec![("page", Value::Object(page))]
+        },
+        Some(&p.file),
+    )
 }
 
-/// The fields `page` has beyond its summary: [`PageView`] without the
-/// copies.
+/// The fields `page` has beyond its summary, its HTML and its table of
+/// contents: [`PageView`] without the copies.
 #[derive(serde::Serialize)]
 struct PageFields<'a> {
     slug: &'a str,
-    content: &'a str,
-    toc: &'a [crate::markdown::Heading],
     newer: Option<LinkView>,
     older: Option<LinkView>,
     assets: Vec<&'a str>,
@@ -387,14 +548,17 @@ pub fn render_page(
     let p = page;
     // A page lists no other page: the summaries of every page, which
     // list pages need, are not computed.
-    let ctx = Ctx::with_summaries(site, templates, Vec::new());
+    let ctx = Ctx::with_summaries(site, templates, Vec::new(), None);
     let syndication = crate::syndicate::syndication_links(site)?
         .remove(&p.rel)
         .unwrap_or_default();
     // This page's comment section alone, as `comments::views_for_site`
     // makes it for every page.
     let comments = crate::comments::view_for_page(site, p)?;
-    Ok(page_html(&ctx, index, p, syndication, comments)?)
+    match make_page(&ctx, index, p, syndication, comments) {
+        Made::Fresh(html, _) => Ok(html?),
+        Made::Kept(_) => unreachable!("nothing is kept without a previous build"),
+    }
 }
 
 /// The pages a section lists: its own and its subsections', in its order.
@@ -419,12 +583,15 @@ pub(crate) fn section_listing(site: &Site, dir: &str) -> Vec<usize> {
 /// How many pagers on each side of the current one `paginator.pagers` lists.
 pub const PAGER_WINDOW: usize = 2;
 
-fn paginate<'a>(
-    ctx: &'a Ctx<'_>,
-    items: &[usize],
-    per: usize,
-    base_path: &str,
-) -> Vec<(String, PaginatorView<'a>)> {
+/// One pager of a list: its URL path, its pages, and the paginator without
+/// the pages.
+struct Pager<'a> {
+    path: String,
+    items: &'a [usize],
+    view: PaginatorView,
+}
+
+fn paginate<'a>(ctx: &Ctx<'_>, items: &'a [usize], per: usize, base_path: &str) -> Vec<Pager<'a>> {
     let per = if per == 0 { items.len().max(1) } else { per };
     let chunks: Vec<&[usize]> = if items.is_empty() {
         vec![&[][..]]
@@ -450,7 +617,7 @@ fn paginate<'a>(
             // every pager would grow with the square of the list.
             let window = k.saturating_sub(PAGER_WINDOW).max(1)..=(k + PAGER_WINDOW).min(n);
             let view = PaginatorView {
-                pages: chunk.iter().map(|&j| &ctx.summaries[j]).collect(),
+                pages: Vec::new(),
                 current_index: k,
                 number_pagers: n,
                 total_pages: items.len(),
@@ -465,7 +632,11 @@ fn paginate<'a>(
                     })
                     .collect(),
             };
-            (pager_path(k), view)
+            Pager {
+                path: pager_path(k),
+                items: chunk,
+                view,
+            }
         })
         .collect()
 }
@@ -493,26 +664,14 @@ fn render_sections(ctx: &Ctx<'_>, out: &mut Out) {
             .clone()
             .unwrap_or_else(|| Path::new(crate::content::CONTENT_DIR).join(dir));
         // What every pager of the section shares, serialized once.
-        let mut shared = ctx.base.clone();
-        shared.insert("feeds", &feeds);
+        let mut shared = ctx.base.with("feeds", &feeds);
         shared.insert("section", &view);
-        let rendered: Vec<(String, Result<String, Diagnostic>)> =
-            paginate(ctx, &listing, per, &s.path)
-                .into_par_iter()
-                .map(|(path, paginator)| {
-                    let mut tc = shared.clone();
-                    tc.insert("current_path", &path);
-                    tc.insert("current_url", &c.url(&path));
-                    tc.extend(owned_context("paginator", paginator_value(paginator)));
-                    let r = ctx.templates.render(template, &tc, s.file.as_deref());
-                    (path, r)
-                })
-                .collect();
-        for (path, r) in rendered {
-            match r {
-                Ok(html) => out.add_url(&path, html, &owner),
-                Err(d) => out.problem(d),
-            }
+        let made: Vec<(String, Made)> = paginate(ctx, &listing, per, &s.path)
+            .into_par_iter()
+            .map(|pager| ctx.make_pager(pager, template, &shared, s.file.as_deref()))
+            .collect();
+        for (path, made) in made {
+            out.add_made(&path, made, &owner);
         }
     }
 }
@@ -543,16 +702,19 @@ fn render_taxonomies(ctx: &Ctx<'_>, out: &mut Out) {
             terms,
         };
         let site_feeds = feed_views(c, "/", &c.title);
-        let mut tc = ctx.base(&tax_path, &site_feeds);
-        tc.insert("taxonomy", &view);
-        if let Some(html) = out.render(ctx, "taxonomy_list.html", &tc, None) {
-            out.add_url(&tax_path, html, owner);
-        }
-        let per = tc_cfg.paginate_by.unwrap_or(c.paginate_by);
         // The taxonomy with all its terms, serialized once for all its pagers.
-        let mut tax_shared = ctx.base.clone();
-        tax_shared.insert("taxonomy", &view);
-        let rendered: Vec<Vec<(String, Result<String, Diagnostic>)>> = t
+        let tax_shared = ctx.base.with("taxonomy", &view);
+        let list = ctx.make(
+            &tax_path,
+            "taxonomy_list.html",
+            &tax_shared.with("feeds", &site_feeds),
+            |_| {},
+            Vec::new,
+            None,
+        );
+        out.add_made(&tax_path, list, owner);
+        let per = tc_cfg.paginate_by.unwrap_or(c.paginate_by);
+        let made: Vec<Vec<(String, Made)>> = t
             .terms
             .par_iter()
             .zip(view.terms.par_iter())
@@ -563,31 +725,16 @@ fn render_taxonomies(ctx: &Ctx<'_>, out: &mut Out) {
                 } else {
                     site_feeds.clone()
                 };
-                let mut shared = tax_shared.clone();
-                shared.insert("feeds", &feeds);
+                let mut shared = tax_shared.with("feeds", &feeds);
                 shared.insert("term", term_view);
                 paginate(ctx, &term.pages, per, &term_path)
                     .into_iter()
-                    .map(|(path, paginator)| {
-                        let mut tc = shared.clone();
-                        tc.insert("current_path", &path);
-                        tc.insert("current_url", &c.url(&path));
-                        tc.extend(owned_context("paginator", paginator_value(paginator)));
-                        let r = ctx.templates.render("taxonomy_term.html", &tc, None);
-                        (path, r)
-                    })
+                    .map(|pager| ctx.make_pager(pager, "taxonomy_term.html", &shared, None))
                     .collect()
             })
             .collect();
-        for (path, r) in rendered.into_iter().flatten() {
-            match r {
-                Ok(html) => out.add_url(&path, html, owner),
-                Err(d) => {
-                    if !out.problems.contains(&d) {
-                        out.problems.push(d)
-                    }
-                }
-            }
+        for (path, made) in made.into_iter().flatten() {
+            out.add_made(&path, made, owner);
         }
     }
 }
@@ -595,29 +742,39 @@ fn render_taxonomies(ctx: &Ctx<'_>, out: &mut Out) {
 /// Step: `404.html`.
 fn render_404(ctx: &Ctx<'_>, out: &mut Out) {
     let c = &ctx.site.config;
-    let tc = ctx.base("/404.html", &feed_views(c, "/", &c.title));
-    if let Some(html) = out.render(ctx, "404.html", &tc, None) {
-        out.add_file("404.html".into(), html, Path::new("templates/404.html"));
-    }
+    let shared = ctx.base.with("feeds", &feed_views(c, "/", &c.title));
+    let made = ctx.make("/404.html", "404.html", &shared, |_| {}, Vec::new, None);
+    out.add_made("/404.html", made, Path::new("templates/404.html"));
 }
 
 /// Step: a redirect page at every alias.
 fn render_aliases(ctx: &Ctx<'_>, out: &mut Out) {
     let c = &ctx.site.config;
+    let shared = ctx.base.with("feeds", &feed_views(c, "/", &c.title));
     for p in &ctx.site.content.pages {
         for (alias, _) in &p.aliases {
-            let mut tc = ctx.base(alias, &feed_views(c, "/", &c.title));
             let to = c.url(&p.path);
             // The refresh goes to the path on the same host, so a redirect
             // also works on the dev server and on preview deployments.
             let path = reqwest::Url::parse(&to)
                 .map(|u| u.path().to_string())
                 .unwrap_or_else(|_| p.path.clone());
-            tc.insert("redirect_to", &to);
-            tc.insert("redirect_path", &path);
-            if let Some(html) = out.render(ctx, "alias.html", &tc, Some(&p.file)) {
-                out.add_url(alias, html, &p.file);
-            }
+            let made = ctx.make(
+                alias,
+                "alias.html",
+                &shared,
+                |k| {
+                    k.str(&to).str(&path);
+                },
+                || {
+                    vec![
+                        ("redirect_to", Value::from(to.clone())),
+                        ("redirect_path", Value::from(path.clone())),
+                    ]
+                },
+                Some(&p.file),
+            );
+            out.add_made(alias, made, &p.file);
         }
     }
 }

@@ -139,8 +139,10 @@ pub struct SectionView {
 
 /// `paginator`
 #[derive(Debug, Clone, Serialize)]
-pub struct PaginatorView<'a> {
-    pub pages: Vec<&'a Value>,
+pub struct PaginatorView {
+    /// Left empty here: the summaries are added as JSON when the pager is
+    /// rendered.
+    pub pages: Vec<Value>,
     pub current_index: usize,
     pub number_pagers: usize,
     pub total_pages: usize,

@@ -155,6 +155,7 @@ impl LiveSite {
             drafts: self.opts.drafts,
             future: self.opts.future,
             now: chrono::Utc::now().fixed_offset(),
+            cache: false,
         };
         let root = &self.opts.root;
         // Content and templates load side by side, and report together.

@@ -139,6 +139,7 @@ pub fn syndicate(opts: &SyndicateOptions) -> Result<SyndicateReport> {
             drafts: false,
             future: false,
             now: opts.now,
+            cache: false,
         },
     )?;
     let file = Path::new(CONFIG_FILE);

@@ -8,3 +8,4 @@ mod commands;
 mod errors;
 mod example_site;
 mod feeds;
+mod rebuild;
