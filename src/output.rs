@@ -45,13 +45,66 @@ pub struct Output {
     pub kept: BTreeMap<String, Kept>,
 }
 
-/// A file of the last build that this build keeps as it is.
+/// A file already on disk: one of the last build that this build keeps as
+/// it is, or one this build wrote as it went (see [`Stream`]).
 #[derive(Debug, Clone)]
 pub struct Kept {
     stamp: Stamp,
-    key: u128,
-    /// The file in the output folder.
+    key: Option<u128>,
+    /// Where it is.
     file: PathBuf,
+}
+
+/// The folder a build writes its files into as it renders them, when the
+/// output folder has no manifest (a first build): the files then need not
+/// all be held in memory. It is beside the output folder and swapped in at
+/// the end like any full write; dropped unused (a failed build), it is
+/// removed, and the output folder was never touched.
+pub struct Stream {
+    dir: tempfile::TempDir,
+    /// Folders made so far, relative.
+    made: std::sync::Mutex<BTreeSet<String>>,
+}
+
+impl Stream {
+    /// A new folder beside `out_dir`.
+    pub fn beside(out_dir: &Path) -> Result<Stream> {
+        let (parent, name) = split_out_dir(out_dir)?;
+        std::fs::create_dir_all(&parent).map_err(|e| Error::io("create", &parent, e))?;
+        Ok(Stream {
+            dir: staging_dir(&parent, &name, "new")?,
+            made: Default::default(),
+        })
+    }
+
+    /// Writes the file `rel` (relative to the output folder).
+    pub fn write(&self, rel: &str, bytes: &[u8], key: Option<u128>) -> Result<Kept> {
+        if let Some(parent) = parent_of(rel) {
+            let known = self
+                .made
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .contains(parent);
+            if !known {
+                let dir = self.dir.path().join(parent);
+                std::fs::create_dir_all(&dir).map_err(|e| Error::io("create", &dir, e))?;
+                self.made
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .insert(parent.to_string());
+            }
+        }
+        let file = self.dir.path().join(rel);
+        let entry = Entry {
+            rel,
+            src: Src::Bytes(bytes),
+            len: bytes.len() as u64,
+            digest: digest(bytes),
+            key,
+        };
+        let stamp = entry.write_to(&file)?;
+        Ok(Kept { stamp, key, file })
+    }
 }
 
 /// What the last build left in the output folder, for a build to reuse.
@@ -74,7 +127,8 @@ impl Previous {
     /// replaced or removed by hand since).
     pub fn reuse(&self, rel: &str, key: u128) -> Option<Kept> {
         let stamp = self.manifest.files.get(rel)?;
-        if stamp.key != Some(key) {
+        let key = Some(key);
+        if stamp.key != key {
             return None;
         }
         let file = self.dir.join(rel);
@@ -141,25 +195,35 @@ pub struct WriteStats {
 /// Writes `output` to `out_dir`, replacing what was there only on success,
 /// and rewriting only the files whose bytes changed (see the module docs).
 pub fn write_atomically(output: &Output, out_dir: &Path) -> Result<WriteStats> {
-    write_over(output, out_dir, Previous::read(out_dir))
+    write_over(output, out_dir, Previous::read(out_dir), None)
 }
 
 /// As [`write_atomically`], with the manifest the output folder held when
-/// the build started (the one its [`Output::kept`] files come from).
+/// the build started (the one its [`Output::kept`] files come from), or the
+/// [`Stream`] the build wrote its files into (there was no manifest).
 pub fn write_over(
     output: &Output,
     out_dir: &Path,
     previous: Option<Previous>,
+    stream: Option<Stream>,
 ) -> Result<WriteStats> {
     let (parent, name) = split_out_dir(out_dir)?;
     std::fs::create_dir_all(&parent).map_err(|e| Error::io("create", &parent, e))?;
     let entries = fingerprint(output)?;
+    if let Some(stream) = stream {
+        return write_full(&entries, out_dir, &parent, stream.dir);
+    }
     if let Some(old) = previous.map(|p| p.manifest) {
         if let Some(plan) = plan(&entries, &old, out_dir) {
             return write_incremental(&entries, plan, out_dir, &parent, &name);
         }
     }
-    write_full(&entries, out_dir, &parent, &name)
+    write_full(
+        &entries,
+        out_dir,
+        &parent,
+        staging_dir(&parent, &name, "new")?,
+    )
 }
 
 /// The folder holding `out_dir`, and `out_dir`'s name.
@@ -188,13 +252,17 @@ fn staging_dir(parent: &Path, name: &str, kind: &str) -> Result<tempfile::TempDi
 }
 
 /// Writes everything into a fresh folder and swaps it in.
+/// Writes everything into `staging` (beside `out_dir`), then swaps it in.
 fn write_full(
     entries: &[Entry<'_>],
     out_dir: &Path,
     parent: &Path,
-    name: &str,
+    staging: tempfile::TempDir,
 ) -> Result<WriteStats> {
-    let staging = staging_dir(parent, name, "new")?;
+    let name = out_dir
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("public");
     let stamps = write_entries(entries, staging.path())?;
     Manifest::from_written(entries, &stamps).write(&staging.path().join(MANIFEST))?;
 
@@ -606,7 +674,7 @@ fn fingerprint(output: &Output) -> Result<Vec<Entry<'_>>> {
                 src: Src::Kept(k),
                 len: k.stamp.len,
                 digest: k.stamp.digest,
-                key: Some(k.key),
+                key: k.key,
             }),
     );
     for (rel, src) in &output.copies {
@@ -640,6 +708,8 @@ impl Entry<'_> {
             }
             // A full write (the layout changed) copies kept files from the
             // old folder into the new one.
+            // Written there already (see `Stream`).
+            Src::Kept(k) if k.file == path => return Ok(k.stamp),
             Src::Kept(k) => {
                 std::fs::copy(&k.file, path).map_err(|e| Error::io("copy", &k.file, e))?;
                 std::fs::symlink_metadata(path)

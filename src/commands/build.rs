@@ -116,9 +116,15 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
     // and of the others only those whose bytes changed are written (see
     // `output`).
     let previous = output::Previous::read(&out_dir);
-    let output = crate::render::render_over(&site, &templates, previous.as_ref())?;
+    // With nothing to keep, files go to disk as they are rendered, so that
+    // they need not all be in memory at once.
+    let stream = match previous {
+        None => Some(output::Stream::beside(&out_dir)?),
+        Some(_) => None,
+    };
+    let output = crate::render::render_over(&site, &templates, previous.as_ref(), stream.as_ref())?;
     crate::trace::mark("rendered");
-    output::write_over(&output, &out_dir, previous)?;
+    output::write_over(&output, &out_dir, previous, stream)?;
     crate::trace::mark("written");
     let report = BuildReport {
         pages: site.content.pages.len(),

@@ -10,7 +10,7 @@ pub mod views;
 use crate::content::{sort_pages, Page};
 use crate::error::{Diagnostic, Error, Result};
 use crate::input_key::InputKey;
-use crate::output::{Kept, Output, Previous};
+use crate::output::{Kept, Output, Previous, Stream};
 use crate::site::Site;
 use crate::templates::Templates;
 use rayon::prelude::*;
@@ -28,14 +28,17 @@ pub fn render(site: &Site, templates: &Templates) -> Result<Output> {
 /// Renders the whole site for an output folder, recording each rendered
 /// file's input key; a file the `previous` build wrote from the same inputs
 /// (same key, and untouched since) is not rendered again but kept
-/// ([`Output::kept`]).
+/// ([`Output::kept`]). With a `stream`, pages and lists are written into it
+/// as they are rendered rather than held in memory.
 pub fn render_over(
     site: &Site,
     templates: &Templates,
     previous: Option<&Previous>,
+    stream: Option<&Stream>,
 ) -> Result<Output> {
     let reuse = Reuse {
         previous: previous.filter(|_| templates.key().is_some()),
+        stream,
     };
     let mut output = render_with(site, templates, Some(reuse))?;
     add_static(site, &mut output);
@@ -140,6 +143,7 @@ fn check_templates_exist(site: &Site, templates: &Templates) -> Result<()> {
 #[derive(Clone, Copy)]
 struct Reuse<'a> {
     previous: Option<&'a Previous>,
+    stream: Option<&'a Stream>,
 }
 
 /// What every step reads.
@@ -239,7 +243,19 @@ impl<'a> Ctx<'a> {
         );
         map.extend(vars().into_iter().map(|(n, v)| (n.to_string(), v)));
         tc.extend(tera::Context::from_value(Value::Object(map)).expect("an object is a context"));
-        Made::Fresh(self.templates.render(template, &tc, for_file), key)
+        let html = self.templates.render(template, &tc, for_file);
+        match (html, self.reuse.and_then(|r| r.stream)) {
+            (Ok(html), Some(stream)) => match stream.write(&file, html.as_bytes(), key) {
+                Ok(written) => Made::Kept(written),
+                Err(e) => Made::Fresh(
+                    Err(Diagnostic::new(&file, e.to_string()).help(
+                        "check that the disk has room and the output folder's parent is writable",
+                    )),
+                    key,
+                ),
+            },
+            (html, _) => Made::Fresh(html, key),
+        }
     }
 
     /// Makes one pager of a list: the `paginator` is keyed by its pages'

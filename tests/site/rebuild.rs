@@ -309,3 +309,26 @@ fn the_markdown_cache_lives_in_the_site_folder_and_not_in_the_output() {
     assert!(Path::new(&site.root().join(".herald-cache")).is_dir());
     assert!(!site.exists(".herald-cache"));
 }
+
+#[test]
+fn a_first_build_that_fails_half_way_leaves_nothing_behind() {
+    let site = blog();
+    // Pages render (and are written as they go) before this one fails.
+    site.write("templates/broken.html", "{{ page.extra.missing.deeper }}");
+    site.write(
+        "content/news/2026-06-01-zz.md",
+        page("title = \"Broken\"\ntemplate = \"broken.html\"", "Text."),
+    );
+    let err = site.build_err();
+    assert!(err.contains("broken.html"), "{err}");
+    let names: Vec<String> = std::fs::read_dir(site.root())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("public"))
+        .collect();
+    assert!(names.is_empty(), "left behind: {names:?}");
+    // Fixed, it builds, and matches a build from scratch.
+    std::fs::remove_file(site.root().join("content/news/2026-06-01-zz.md")).unwrap();
+    site.build_ok();
+    assert_same_as_from_scratch(&site, "a failed first build");
+}
