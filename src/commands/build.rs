@@ -119,7 +119,17 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
     // With nothing to keep, files go to disk as they are rendered, so that
     // they need not all be in memory at once.
     let stream = match previous {
-        None => Some(output::Stream::beside(&out_dir)?),
+        None => {
+            let stream = output::Stream::beside(&out_dir)?;
+            let pages: Vec<String> = site
+                .content
+                .pages
+                .iter()
+                .map(|p| Output::file_for_url_path(&p.path))
+                .collect();
+            stream.make_folders(pages.iter().map(String::as_str))?;
+            Some(stream)
+        }
         Some(_) => None,
     };
     let output = crate::render::render_over(&site, &templates, previous.as_ref(), stream.as_ref())?;

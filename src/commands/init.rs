@@ -53,6 +53,12 @@ pub fn init(dir: &Path, today: chrono::NaiveDate) -> Result<Vec<PathBuf>> {
             welcome.into_bytes(),
         ),
         ("static/.gitkeep".into(), Vec::new()),
+        // What builds leave beside the sources: the site, its staging
+        // folders, and the cache that makes rebuilds fast.
+        (
+            ".gitignore".into(),
+            b"/public\n/.public.*\n/.herald-cache\n".to_vec(),
+        ),
     ];
     collect_theme(&crate::templates::DEFAULT_THEME, &mut files);
     let mut written = Vec::new();

@@ -42,6 +42,15 @@ fn init_then_new_then_build_works_anywhere() {
     );
     assert!(site.join("public/index.html").exists());
     assert!(site.join("public/news/welcome/index.html").exists());
+    // What the build left beside the sources is kept out of git.
+    let ignored = std::fs::read_to_string(site.join(".gitignore")).unwrap();
+    for left in ["public", ".herald-cache"] {
+        assert!(site.join(left).is_dir(), "{left}");
+        assert!(
+            ignored.lines().any(|l| l == format!("/{left}")),
+            "{ignored}"
+        );
+    }
     assert!(
         !site.join("public/news/our-spring-release").exists(),
         "the new entry is a draft"
