@@ -94,18 +94,12 @@ impl Stream {
     /// Writes the file `rel` (relative to the output folder).
     pub fn write(&self, rel: &str, bytes: &[u8], key: Option<u128>) -> Result<Kept> {
         if let Some(parent) = parent_of(rel) {
-            let known = self
-                .made
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .contains(parent);
-            if !known {
+            // Held while the folder is made: folders are made one at a time.
+            let mut made = self.made.lock().unwrap_or_else(|e| e.into_inner());
+            if !made.contains(parent) {
                 let dir = self.dir.path().join(parent);
                 std::fs::create_dir_all(&dir).map_err(|e| Error::io("create", &dir, e))?;
-                self.made
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .insert(parent.to_string());
+                made.insert(parent.to_string());
             }
         }
         let file = self.dir.path().join(rel);
@@ -147,10 +141,7 @@ impl Previous {
         }
         let file = self.dir.join(rel);
         let meta = std::fs::symlink_metadata(&file).ok()?;
-        let (mtime, ino) = file_identity(&meta);
-        let same =
-            meta.is_file() && meta.len() == stamp.len && mtime == stamp.mtime && ino == stamp.ino;
-        same.then_some(Kept {
+        stamp.is_still(&meta).then_some(Kept {
             stamp: *stamp,
             key,
             file,
@@ -225,19 +216,15 @@ pub fn write_over(
     std::fs::create_dir_all(&parent).map_err(|e| Error::io("create", &parent, e))?;
     let entries = fingerprint(output)?;
     if let Some(stream) = stream {
-        return write_full(&entries, out_dir, &parent, stream.dir);
+        return write_full(&entries, out_dir, (&parent, &name), stream.dir);
     }
     if let Some(old) = previous.map(|p| p.manifest) {
         if let Some(plan) = plan(&entries, &old, out_dir) {
             return write_incremental(&entries, plan, out_dir, &parent, &name);
         }
     }
-    write_full(
-        &entries,
-        out_dir,
-        &parent,
-        staging_dir(&parent, &name, "new")?,
-    )
+    let staging = staging_dir(&parent, &name, "new")?;
+    write_full(&entries, out_dir, (&parent, &name), staging)
 }
 
 /// The folder holding `out_dir`, and `out_dir`'s name.
@@ -265,18 +252,13 @@ fn staging_dir(parent: &Path, name: &str, kind: &str) -> Result<tempfile::TempDi
         .map_err(|e| Error::io("create a temporary folder in", parent, e))
 }
 
-/// Writes everything into a fresh folder and swaps it in.
 /// Writes everything into `staging` (beside `out_dir`), then swaps it in.
 fn write_full(
     entries: &[Entry<'_>],
     out_dir: &Path,
-    parent: &Path,
+    (parent, name): (&Path, &str),
     staging: tempfile::TempDir,
 ) -> Result<WriteStats> {
-    let name = out_dir
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or("public");
     let stamps = write_entries(entries, staging.path())?;
     Manifest::from_written(entries, &stamps).write(&staging.path().join(MANIFEST))?;
 
@@ -373,8 +355,8 @@ fn plan(entries: &[Entry<'_>], old: &Manifest, out_dir: &Path) -> Option<Plan> {
                 return None;
             }
             // The file must still be what the last build left (not edited by hand).
-            let now = Stamp::of(&std::fs::symlink_metadata(out_dir.join(e.rel)).ok()?, e);
-            now.same_file(was).then_some(now)
+            let meta = std::fs::symlink_metadata(out_dir.join(e.rel)).ok()?;
+            was.is_still(&meta).then(|| Stamp::of(&meta, e))
         })
         .collect();
     let mut plan = Plan {
@@ -451,13 +433,9 @@ fn write_incremental(
     };
     if plan.write.is_empty() && plan.remove.is_empty() {
         if plan.rekeyed {
+            // Nothing written: every entry is unchanged, in entry order.
             let stamps: Vec<Stamp> = plan.unchanged.iter().map(|(_, s)| *s).collect();
-            let rows: Vec<Entry<'_>> = plan
-                .unchanged
-                .iter()
-                .map(|(i, _)| entries[*i].clone())
-                .collect();
-            let text = Manifest::from_written(&rows, &stamps).text();
+            let text = Manifest::from_written(entries, &stamps).text();
             crate::atomic_file::replace(&out_dir.join(MANIFEST), text.as_bytes())?;
         }
         return Ok(stats);
@@ -640,7 +618,6 @@ fn remove_tree_parallel(dir: &Path) -> Result<()> {
 }
 
 /// One file to write: where, what, and its fingerprint.
-#[derive(Clone)]
 struct Entry<'a> {
     rel: &'a str,
     src: Src<'a>,
@@ -759,10 +736,12 @@ impl Stamp {
         }
     }
 
-    /// Same bytes in the same file, whatever the keys.
-    fn same_file(&self, other: &Stamp) -> bool {
-        (self.len, self.digest, self.mtime, self.ino)
-            == (other.len, other.digest, other.mtime, other.ino)
+    /// True when the file `meta` describes is still the one this stamp was
+    /// taken of: same length, mtime and inode (not edited or replaced by
+    /// hand since).
+    fn is_still(&self, meta: &std::fs::Metadata) -> bool {
+        let (mtime, ino) = file_identity(meta);
+        meta.is_file() && (meta.len(), mtime, ino) == (self.len, self.mtime, self.ino)
     }
 }
 

@@ -123,13 +123,6 @@ pub fn load(root: &Path, config: &Config, opts: &LoadOptions) -> Result<Content>
         }))
         .collect();
     let resolve = |target: &str| targets.get(target).map(|path| config.url(path));
-    let render_opts = RenderOptions {
-        smart_punctuation: config.markdown.smart_punctuation,
-        heading_anchors: config.markdown.heading_anchors,
-        resolve: &resolve,
-        absolute_base: None,
-        image_size: None,
-    };
     let mut cache = if opts.cache {
         MarkdownCache::read(root)
     } else {
@@ -162,12 +155,7 @@ pub fn load(root: &Path, config: &Config, opts: &LoadOptions) -> Result<Content>
         }
         let resolve_noted = |target: &str| recorder.resolve(target);
         let size_noted = |url: &str| recorder.size(url);
-        let opts = RenderOptions {
-            resolve: &resolve_noted,
-            image_size: Some(&size_noted),
-            ..render_opts
-        };
-        let rendered = markdown::render(body, &opts);
+        let rendered = markdown::render(body, &page_options(config, &resolve_noted, &size_noted));
         let lookups = recorder.into_lookups();
         rendered
             .map(|rendered| MarkdownDone {
@@ -296,14 +284,22 @@ pub fn render_markdown(
 ) -> std::result::Result<Rendered, Vec<markdown::BrokenLink>> {
     let resolve = |target: &str| link_targets.get(target).map(|p| config.url(p));
     let size = |url: &str| super::images::image_size(root, &config.theme, &page.file, url);
-    let render_opts = RenderOptions {
+    markdown::render(&page.body, &page_options(config, &resolve, &size))
+}
+
+/// How a page's (or a section's) Markdown is rendered for its own page.
+fn page_options<'a>(
+    config: &Config,
+    resolve: &'a (dyn Fn(&str) -> Option<String> + Sync),
+    size: &'a markdown::ImageSize<'a>,
+) -> RenderOptions<'a> {
+    RenderOptions {
         smart_punctuation: config.markdown.smart_punctuation,
         heading_anchors: config.markdown.heading_anchors,
-        resolve: &resolve,
+        resolve,
         absolute_base: None,
-        image_size: Some(&size),
-    };
-    markdown::render(&page.body, &render_opts)
+        image_size: Some(size),
+    }
 }
 
 /// Lists Markdown files and other files under `content/`, sorted by path.

@@ -224,12 +224,12 @@ impl<'a> Ctx<'a> {
         let file = Output::file_for_url_path(path);
         let key = self.reuse.map(|_| {
             let mut k = shared.key.clone();
-            k.str(template).str(path).str(&self.site.config.base_url);
+            k.str(template).str(path);
             key_vars(&mut k);
             k.finish()
         });
         let previous = self.reuse.and_then(|r| r.previous);
-        if let (Some(key), Some(previous), Some(_)) = (key, previous, shared.reusable) {
+        if let (Some(key), Some(previous)) = (key, previous) {
             if let Some(kept) = previous.reuse(&file, key) {
                 return Made::Kept(kept);
             }
@@ -293,18 +293,17 @@ type Vars = Vec<(&'static str, Value)>;
 struct Shared {
     context: tera::Context,
     key: InputKey,
-    /// `None` when outputs must not be reused (see [`Templates::key`]).
-    reusable: Option<()>,
 }
 
 impl Shared {
+    /// An empty context; `templates_key` is `None` for templates whose
+    /// files are never reused (see [`render_over`]).
     fn new(templates_key: Option<u128>) -> Shared {
         let mut key = InputKey::new("template context");
         key.u128(templates_key.unwrap_or_default());
         Shared {
             context: tera::Context::new(),
             key,
-            reusable: templates_key.map(|_| ()),
         }
     }
 
@@ -718,12 +717,13 @@ fn render_taxonomies(ctx: &Ctx<'_>, out: &mut Out) {
             terms,
         };
         let site_feeds = feed_views(c, "/", &c.title);
-        // The taxonomy with all its terms, serialized once for all its pagers.
+        // The taxonomy with all its terms, serialized once for all its
+        // pagers; with the site's feeds, as the base context has them.
         let tax_shared = ctx.base.with("taxonomy", &view);
         let list = ctx.make(
             &tax_path,
             "taxonomy_list.html",
-            &tax_shared.with("feeds", &site_feeds),
+            &tax_shared,
             |_| {},
             Vec::new,
             None,
@@ -757,16 +757,13 @@ fn render_taxonomies(ctx: &Ctx<'_>, out: &mut Out) {
 
 /// Step: `404.html`.
 fn render_404(ctx: &Ctx<'_>, out: &mut Out) {
-    let c = &ctx.site.config;
-    let shared = ctx.base.with("feeds", &feed_views(c, "/", &c.title));
-    let made = ctx.make("/404.html", "404.html", &shared, |_| {}, Vec::new, None);
+    let made = ctx.make("/404.html", "404.html", &ctx.base, |_| {}, Vec::new, None);
     out.add_made("/404.html", made, Path::new("templates/404.html"));
 }
 
 /// Step: a redirect page at every alias.
 fn render_aliases(ctx: &Ctx<'_>, out: &mut Out) {
     let c = &ctx.site.config;
-    let shared = ctx.base.with("feeds", &feed_views(c, "/", &c.title));
     for p in &ctx.site.content.pages {
         for (alias, _) in &p.aliases {
             let to = c.url(&p.path);
@@ -778,7 +775,7 @@ fn render_aliases(ctx: &Ctx<'_>, out: &mut Out) {
             let made = ctx.make(
                 alias,
                 "alias.html",
-                &shared,
+                &ctx.base,
                 |k| {
                     k.str(&to).str(&path);
                 },
