@@ -72,7 +72,7 @@ pub enum SortBy {
 }
 
 /// `[syndicate]` of a page: per-entry cross-posting choices.
-#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct SyndicateMatter {
     /// Network names (from `site.toml`) not to post this entry to.

@@ -2,6 +2,7 @@
 
 use super::front_matter::{self, PageFrontMatter, SectionFrontMatter, Split};
 use super::markdown_cache::{self, Lookup, MarkdownCache, Recorder};
+use super::page_cache::{self, PageCache};
 use super::{sort_pages, Content, Page, Section, CONTENT_DIR};
 use crate::config::{toml_to_json, Config};
 use crate::error::{line_of, Diagnostic, Error, Result};
@@ -54,18 +55,38 @@ pub fn load(root: &Path, config: &Config, opts: &LoadOptions) -> Result<Content>
             .into());
     }
     let (found, other_files) = walk(&content_dir)?;
+    crate::trace::mark("walk");
     let bundle_dirs: BTreeSet<String> = found
         .iter()
         .filter(|f| f.kind == Kind::Bundle)
         .map(|f| parent_dir(&f.rel).to_string())
         .collect();
 
-    // Pass 1: front matter, in parallel.
-    let parsed: Vec<Result<Parsed>> = found.par_iter().map(|f| parse_file(root, f)).collect();
+    // Pass 1: front matter, in parallel; a page whose file has not changed
+    // since the last build is taken from the page cache.
+    let page_cache = if opts.cache {
+        PageCache::read(root)
+    } else {
+        PageCache::default()
+    };
+    crate::trace::mark("page cache read");
+    let parsed: Vec<Result<ReadFile>> = found
+        .par_iter()
+        .map(|f| parse_file(root, f, opts.cache.then_some(&page_cache)))
+        .collect();
     let mut problems: Vec<Diagnostic> = Vec::new();
     let mut pages = Vec::new();
     let mut sections: BTreeMap<String, Section> = BTreeMap::new();
+    let mut records = Vec::new();
+    let mut reparsed = 0;
     for p in parsed {
+        let p = p.map(|(parsed, record)| {
+            if let Some((record, fresh)) = record {
+                reparsed += usize::from(fresh);
+                records.push(record);
+            }
+            parsed
+        });
         match p {
             Ok(Parsed::Page(page)) => {
                 if is_published(&page, opts) {
@@ -78,6 +99,12 @@ pub fn load(root: &Path, config: &Config, opts: &LoadOptions) -> Result<Content>
             Err(e) => problems.extend(e.diagnostics().iter().cloned()),
         }
     }
+
+    if opts.cache && (reparsed > 0 || records.len() != page_cache.len()) {
+        // Losing the cache costs time, never correctness: an error is ignored.
+        let _ = PageCache::write(root, &records);
+    }
+    drop((page_cache, records));
 
     // Bundle assets and loose files.
     let mut assets = Vec::new();
@@ -260,7 +287,7 @@ pub fn reload_page(root: &Path, config: &Config, content: &Content, file: &Path)
         rel,
         kind,
     };
-    let Parsed::Page(page) = parse_file(root, &found)? else {
+    let (Parsed::Page(page), _) = parse_file(root, &found, None)? else {
         return Err(not_a_page());
     };
     let mut page = *page;
@@ -351,12 +378,19 @@ fn is_ignored(name: &str) -> bool {
     name.starts_with('.') || name.ends_with('~') || name.ends_with(".swp") || name.starts_with("#")
 }
 
+/// What a file parsed to, and its page-cache record (with whether it was
+/// parsed afresh rather than taken from the cache).
+type ReadFile = (Parsed, Option<(page_cache::Record, bool)>);
+
 enum Parsed {
     Page(Box<Page>),
     Section(Box<Section>),
 }
 
-fn parse_file(root: &Path, f: &Found) -> Result<Parsed> {
+/// Reads and parses one file; with a `cache`, a page is taken from it when
+/// it holds this file's text, and comes with its record for the next cache
+/// (and whether it was parsed afresh).
+fn parse_file(root: &Path, f: &Found, cache: Option<&PageCache>) -> Result<ReadFile> {
     let bytes = std::fs::read(root.join(&f.file)).map_err(|e| Error::io("read", &f.file, e))?;
     let text = match String::from_utf8(bytes) {
         Ok(t) => t,
@@ -369,11 +403,36 @@ fn parse_file(root: &Path, f: &Found) -> Result<Parsed> {
                 .into());
         }
     };
+    let text_key = page_cache::text_key(&text);
+    if f.kind != Kind::Section {
+        if let Some((page, record)) = cache.and_then(|c| c.get(&f.rel, text_key, &text)) {
+            let page = with_body(page, text, text_key, record.body_start());
+            return Ok((Parsed::Page(Box::new(page)), Some((record, false))));
+        }
+    }
     let split = front_matter::split(&f.file, &text)?;
     match f.kind {
-        Kind::Section => parse_section(f, &split).map(|s| Parsed::Section(Box::new(s))),
-        Kind::Page | Kind::Bundle => parse_page(f, &split).map(|p| Parsed::Page(Box::new(p))),
+        Kind::Section => parse_section(f, &split).map(|s| (Parsed::Section(Box::new(s)), None)),
+        Kind::Page | Kind::Bundle => {
+            let page = parse_page(f, &split)?;
+            let body_start = text.len() - split.body.len();
+            let record = cache
+                .and_then(|_| page_cache::Record::new(&page, &text, text_key, body_start))
+                .map(|r| (r, true));
+            let page = with_body(page, text, text_key, body_start);
+            Ok((Parsed::Page(Box::new(page)), record))
+        }
     }
+}
+
+/// `page` with its body: the file's `text` (whose key is `text_key`) from
+/// `body_start` on, moved rather than copied (ten thousand bodies are worth
+/// not copying).
+fn with_body(mut page: Page, mut text: String, text_key: u128, body_start: usize) -> Page {
+    text.drain(..body_start);
+    page.body = text;
+    page.text_key = text_key;
+    page
 }
 
 fn parse_section(f: &Found, split: &Split<'_>) -> Result<Section> {
@@ -566,11 +625,13 @@ fn parse_page(f: &Found, split: &Split<'_>) -> Result<Page> {
         extra: toml_to_json(&toml::Value::Table(extra)),
         syndicate,
         comments: comments.unwrap_or(true),
-        body: split.body.to_string(),
+        // Filled in by `with_body`, without a copy.
+        body: String::new(),
         body_line: split.body_line,
         assets: Vec::new(),
         rendered: Default::default(),
         render_key: 0,
+        text_key: 0,
     })
 }
 

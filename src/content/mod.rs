@@ -9,6 +9,7 @@ pub mod front_matter;
 mod images;
 mod load;
 pub mod markdown_cache;
+pub mod page_cache;
 
 pub use front_matter::{SortBy, SyndicateMatter};
 pub use load::{load, reload_page, render_markdown, LoadOptions};
@@ -22,7 +23,10 @@ use std::path::PathBuf;
 pub const CONTENT_DIR: &str = "content";
 
 /// One entry (or standalone page such as "About").
-#[derive(Debug, Clone)]
+///
+/// It serializes as parsed from its file, for the page cache (see
+/// [`page_cache`]): without its body or anything added after parsing.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Page {
     /// The Markdown file, relative to the site root (`content/news/a.md`).
     pub file: PathBuf,
@@ -47,20 +51,45 @@ pub struct Page {
     pub taxonomies: BTreeMap<String, Vec<String>>,
     /// Taxonomy name → line of the file where it is written.
     pub taxonomy_lines: BTreeMap<String, usize>,
+    #[serde(with = "json_text")]
     pub extra: serde_json::Value,
     pub syndicate: SyndicateMatter,
     /// False when the front matter says `comments = false`.
     pub comments: bool,
     /// The Markdown body and the line of the file it starts on.
+    #[serde(skip)]
     pub body: String,
     pub body_line: usize,
     /// Files of a page bundle: source (relative to the site root) and the
     /// path relative to the bundle folder.
+    #[serde(skip)]
     pub assets: Vec<(PathBuf, String)>,
+    #[serde(skip)]
     pub rendered: Rendered,
     /// The key of the rendering (see [`markdown_cache::render_key`]): two
     /// builds with the same key render the same HTML for this page.
+    #[serde(skip)]
     pub render_key: u128,
+    /// A hash of the whole file (see [`page_cache::text_key`]): with `rel`,
+    /// it decides everything parsed from the file. 0 for a page that was
+    /// not read from a file.
+    #[serde(skip)]
+    pub text_key: u128,
+}
+
+/// A JSON value kept as its text: the page cache's encoding cannot hold a
+/// self-describing value.
+mod json_text {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &serde_json::Value, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&v.to_string())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<serde_json::Value, D::Error> {
+        let text = String::deserialize(d)?;
+        serde_json::from_str(&text).map_err(serde::de::Error::custom)
+    }
 }
 
 impl Page {

@@ -152,8 +152,9 @@ pub(crate) struct Ctx<'a> {
     pub templates: &'a Templates,
     /// `Some` when outputs are keyed (see [`render_over`]).
     reuse: Option<Reuse<'a>>,
-    /// `PageSummaryView` of every page, by page index.
-    pub summaries: Vec<Value>,
+    /// `PageSummaryView` of every page, by page index, made when first
+    /// needed: a rebuild that keeps a list never makes its pages' summaries.
+    summaries: Vec<std::sync::OnceLock<Value>>,
     /// The input key of each summary (empty when outputs are not keyed).
     summary_keys: Vec<u128>,
     /// Each page's position in its section's list (by page index), so a
@@ -167,42 +168,32 @@ pub(crate) struct Ctx<'a> {
 
 impl<'a> Ctx<'a> {
     fn new(site: &'a Site, templates: &'a Templates, reuse: Option<Reuse<'a>>) -> Self {
-        let summaries = site
-            .content
-            .pages
-            .par_iter()
-            .map(|p| serde_json::to_value(page_summary(site, p)).expect("views serialize"))
-            .collect();
-        Ctx::with_summaries(site, templates, summaries, reuse)
-    }
-
-    fn with_summaries(
-        site: &'a Site,
-        templates: &'a Templates,
-        summaries: Vec<Value>,
-        reuse: Option<Reuse<'a>>,
-    ) -> Self {
         let site_view = serde_json::to_value(site_view(site)).expect("views serialize");
         let c = &site.config;
         let mut base = Shared::new(templates.key());
         base.insert("site", &site_view);
         base.insert("feeds", &feed_views(c, "/", &c.title));
-        let summary_keys = match reuse {
-            Some(_) => summaries
-                .par_iter()
-                .map(|v| InputKey::new("summary").json(v).finish())
-                .collect(),
-            None => Vec::new(),
-        };
+        let pages = &site.content.pages;
         Ctx {
             site,
             templates,
             reuse,
-            summaries,
-            summary_keys,
+            summaries: pages.iter().map(|_| Default::default()).collect(),
+            summary_keys: match reuse {
+                Some(_) => summary_keys(site),
+                None => Vec::new(),
+            },
             positions: section_positions(site),
             base,
         }
+    }
+
+    /// The summary of page `i`, as JSON.
+    pub fn summary(&self, i: usize) -> &Value {
+        self.summaries[i].get_or_init(|| {
+            let p = &self.site.content.pages[i];
+            serde_json::to_value(page_summary(self.site, p)).expect("views serialize")
+        })
     }
 
     /// Makes the output at the URL path `path` from `template`, with the
@@ -278,7 +269,7 @@ impl<'a> Ctx<'a> {
                     k.u128(self.summary_keys[j]);
                 }
             },
-            || vec![("paginator", paginator_value(&view, items, &self.summaries))],
+            || vec![("paginator", paginator_value(&view, items, self))],
             for_file,
         );
         (path, made)
@@ -330,13 +321,55 @@ enum Made {
 
 /// The paginator as JSON, the summaries of its pages (`items`) copied as
 /// they are rather than serialized again.
-fn paginator_value(p: &PaginatorView, items: &[usize], summaries: &[Value]) -> Value {
-    let pages: Vec<Value> = items.iter().map(|&j| summaries[j].clone()).collect();
+fn paginator_value(p: &PaginatorView, items: &[usize], ctx: &Ctx<'_>) -> Value {
+    let pages: Vec<Value> = items.iter().map(|&j| ctx.summary(j).clone()).collect();
     let Value::Object(mut m) = serde_json::to_value(p).expect("views serialize") else {
         unreachable!("a struct serializes to an object")
     };
     m.insert("pages".to_string(), Value::Array(pages));
     Value::Object(m)
+}
+
+/// The input key of each page's summary, made from what the summary is made
+/// of rather than from the summary itself, so that a rebuild that keeps a
+/// list never makes the summaries of its pages. A summary ([`page_summary`])
+/// is made of: what the page's file says (its path under `content/` and the
+/// key of its text), its rendering (`render_key`: the summary HTML and the
+/// word count), its permalink, its section's link, and the configuration.
+/// A page that was not read from a file is keyed by its summary.
+fn summary_keys(site: &Site) -> Vec<u128> {
+    let c = &site.config;
+    let config = InputKey::new("config").str(&format!("{c:?}")).finish();
+    let sections: std::collections::HashMap<&str, u128> = site
+        .content
+        .sections
+        .values()
+        .map(|s| {
+            let key = InputKey::new("section link")
+                .json(&section_link(c, s))
+                .str(&s.dir)
+                .u128(u128::from(s.file.is_some()))
+                .finish();
+            (s.dir.as_str(), key)
+        })
+        .collect();
+    site.content
+        .pages
+        .par_iter()
+        .map(|p| {
+            let mut k = InputKey::new("summary");
+            if p.text_key == 0 {
+                return k.json(&page_summary(site, p)).finish();
+            }
+            k.u128(config)
+                .str(&p.rel)
+                .u128(p.text_key)
+                .u128(p.render_key)
+                .str(&p.path)
+                .u128(sections[p.section.as_str()])
+                .finish()
+        })
+        .collect()
 }
 
 /// Each page's position in its own section's list, by page index.
@@ -473,15 +506,10 @@ fn make_page(
     let neighbour = |j: Option<usize>| j.map(|j| page_link(c, &site.content.pages[j]));
     let newer = neighbour(pos.and_then(|k| k.checked_sub(1)).map(|k| section.pages[k]));
     let older = neighbour(pos.and_then(|k| section.pages.get(k + 1).copied()));
-    // `page` is built as one JSON object: the page's summary (already
-    // serialized for the lists, unless `p` is an edited copy) and the
-    // fields of `PageView`, with the page's HTML copied once.
-    let summary = match ctx.summaries.get(i) {
-        Some(v) if std::ptr::eq(p, &site.content.pages[i]) => std::borrow::Cow::Borrowed(v),
-        _ => std::borrow::Cow::Owned(
-            serde_json::to_value(page_summary(site, p)).expect("views serialize"),
-        ),
-    };
+    // `page` is built as one JSON object: the page's summary (shared with
+    // the lists, unless `p` is an edited copy) and the fields of
+    // `PageView`, with the page's HTML copied once.
+    let own = std::ptr::eq(p, &site.content.pages[i]);
     let rest = PageFields {
         slug: &p.slug,
         newer,
@@ -497,14 +525,18 @@ fn make_page(
         &ctx.base,
         |k| {
             match ctx.summary_keys.get(i) {
-                Some(&sk) if matches!(summary, std::borrow::Cow::Borrowed(_)) => k.u128(sk),
-                _ => k.json(&*summary),
+                Some(&sk) if own => k.u128(sk),
+                _ => k.json(&page_summary(site, p)),
             };
             // The HTML and table of contents, by the key of their rendering.
             k.u128(p.render_key).json(&rest);
         },
         || {
-            let Value::Object(mut page) = summary.as_ref().clone() else {
+            let summary = match own {
+                true => ctx.summary(i).clone(),
+                false => serde_json::to_value(page_summary(site, p)).expect("views serialize"),
+            };
+            let Value::Object(mut page) = summary else {
                 unreachable!("a summary is an object")
             };
             let Value::Object(rest) = serde_json::to_value(&rest).expect("views serialize") else {
@@ -563,7 +595,7 @@ pub fn render_page(
     let p = page;
     // A page lists no other page: the summaries of every page, which
     // list pages need, are not computed.
-    let ctx = Ctx::with_summaries(site, templates, Vec::new(), None);
+    let ctx = Ctx::new(site, templates, None);
     let syndication = crate::syndicate::syndication_links(site)?
         .remove(&p.rel)
         .unwrap_or_default();

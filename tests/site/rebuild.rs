@@ -154,7 +154,20 @@ fn every_kind_of_change_rebuilds_to_the_bytes_of_a_fresh_build() {
             let t = std::fs::read_to_string(&f).unwrap();
             std::fs::write(&f, t.replacen("title = ", "title = \"Renamed\"\n#", 1)).unwrap();
         }),
-        ("a torn Markdown cache", &|s| {
+        ("a file written again with the same text", &|s| {
+            let f = s.root().join("content/about.md");
+            let t = std::fs::read(&f).unwrap();
+            std::fs::write(&f, t).unwrap();
+        }),
+        ("an entry moved to another folder, text unchanged", &|s| {
+            std::fs::create_dir_all(s.root().join("content/updates")).unwrap();
+            std::fs::rename(
+                s.root().join("content/news/2026-01-10-first.md"),
+                s.root().join("content/updates/2026-01-10-first.md"),
+            )
+            .unwrap();
+        }),
+        ("a torn cache", &|s| {
             let dir = s.root().join(".herald-cache");
             for e in std::fs::read_dir(&dir).unwrap() {
                 std::fs::write(e.unwrap().path(), b"\x07\0\0\0\0\0\0\0torn").unwrap();
@@ -331,4 +344,28 @@ fn a_first_build_that_fails_half_way_leaves_nothing_behind() {
     std::fs::remove_file(site.root().join("content/news/2026-06-01-zz.md")).unwrap();
     site.build_ok();
     assert_same_as_from_scratch(&site, "a failed first build");
+}
+
+#[test]
+fn a_section_title_edit_reaches_pages_that_show_it() {
+    let site = blog();
+    // The default theme shows no section title on a page; this one does.
+    let f = site.root().join("themes/default/templates/page.html");
+    let t = std::fs::read_to_string(&f).unwrap();
+    let shown =
+        "<p class=\"in\">{% if page.section %}{{ page.section.title }}{% endif %}</p><article";
+    std::fs::write(&f, t.replacen("<article", shown, 1)).unwrap();
+    site.build_ok();
+    assert!(site
+        .read("news/third/index.html")
+        .contains("<p class=\"in\">News</p>"));
+    site.write(
+        "content/news/_index.md",
+        page("title = \"Company news\"", ""),
+    );
+    site.build_ok();
+    assert!(site
+        .read("news/third/index.html")
+        .contains("<p class=\"in\">Company news</p>"));
+    assert_same_as_from_scratch(&site, "a section title edit");
 }

@@ -1,0 +1,255 @@
+//! The pages the last build parsed, kept in `.herald-cache/` so that a
+//! rebuild reads each Markdown file but parses the front matter only of the
+//! files that changed.
+//!
+//! An entry is found by the file's path under `content/` and a hash of its
+//! whole text: the same text at the same place parses to the same page, so
+//! nothing is trusted that a writer could have changed (not even mtimes).
+//! Each entry holds the page as parsed, without its body (the body is the
+//! text from `body_start` on, and the text is at hand anyway), encoded on its
+//! own: an entry is decoded only when it is used, and written back as it was
+//! read. Anything unreadable (another Herald, a torn file) is an empty
+//! cache: every page is parsed again.
+
+use super::markdown_cache::CACHE_DIR;
+use super::Page;
+use crate::input_key::build_id;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+const FILE: &str = "pages-1.bin";
+
+/// The cache as read from disk.
+#[derive(Default)]
+pub struct PageCache {
+    bytes: Vec<u8>,
+    index: HashMap<String, IndexEntry>,
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct IndexEntry {
+    text_key: u128,
+    body_start: usize,
+    /// Where the encoded page lies in the cache file.
+    start: usize,
+    len: usize,
+}
+
+/// One page as it goes into the cache: the file it came from and the page
+/// encoded without its body.
+pub struct Record {
+    rel: String,
+    text_key: u128,
+    body_start: usize,
+    page: Vec<u8>,
+}
+
+/// The hash of a Markdown file's text that finds its entry.
+pub fn text_key(text: &str) -> u128 {
+    xxhash_rust::xxh3::xxh3_128(text.as_bytes())
+}
+
+impl PageCache {
+    fn path(root: &Path) -> PathBuf {
+        root.join(CACHE_DIR).join(FILE)
+    }
+
+    /// The cache of the site in `root`; empty when there is none, it cannot
+    /// be read, or another build of Herald wrote it.
+    pub fn read(root: &Path) -> PageCache {
+        let Ok(bytes) = std::fs::read(Self::path(root)) else {
+            return PageCache::default();
+        };
+        Self::decode(bytes).unwrap_or_default()
+    }
+
+    /// The layout: the length of the head, the head (Herald's build and
+    /// the index), then the encoded pages one after the other.
+    fn decode(bytes: Vec<u8>) -> Option<PageCache> {
+        let head_len =
+            usize::try_from(u64::from_le_bytes(bytes.get(..8)?.try_into().ok()?)).ok()?;
+        let head = bytes.get(8..8usize.checked_add(head_len)?)?;
+        let (build, index): (u128, HashMap<String, IndexEntry>) =
+            bincode::deserialize(head).ok()?;
+        let pages_at = 8 + head_len;
+        let fits = index.values().all(|e| {
+            e.start
+                .checked_add(e.len)
+                .is_some_and(|end| pages_at + end <= bytes.len())
+        });
+        (build == build_id() && fits).then(|| PageCache {
+            index: index
+                .into_iter()
+                .map(|(rel, e)| {
+                    let start = pages_at + e.start;
+                    (rel, IndexEntry { start, ..e })
+                })
+                .collect(),
+            bytes,
+        })
+    }
+
+    /// The page parsed from `text` at `rel` by the last build, without its
+    /// body (the text from [`Record::body_start`] on); and its record for
+    /// the next cache.
+    pub fn get(&self, rel: &str, key: u128, text: &str) -> Option<(Page, Record)> {
+        let e = self.index.get(rel).filter(|e| e.text_key == key)?;
+        text.get(e.body_start..)?;
+        let encoded = &self.bytes[e.start..e.start + e.len];
+        let page: Page = bincode::deserialize(encoded).ok()?;
+        let record = Record {
+            rel: rel.to_string(),
+            text_key: key,
+            body_start: e.body_start,
+            page: encoded.to_vec(),
+        };
+        Some((page, record))
+    }
+
+    /// How many pages the cache holds.
+    pub fn len(&self) -> usize {
+        self.index.len()
+    }
+
+    /// True when it holds no page.
+    pub fn is_empty(&self) -> bool {
+        self.index.is_empty()
+    }
+
+    /// Replaces the cache with `records`. Not flushed to disk: a cache lost
+    /// in a crash costs the next build time, and a torn one reads as empty.
+    pub fn write(root: &Path, records: &[Record]) -> crate::error::Result<()> {
+        let mut start = 0;
+        let index: HashMap<&str, IndexEntry> = records
+            .iter()
+            .map(|r| {
+                let e = IndexEntry {
+                    text_key: r.text_key,
+                    body_start: r.body_start,
+                    start,
+                    len: r.page.len(),
+                };
+                start += r.page.len();
+                (r.rel.as_str(), e)
+            })
+            .collect();
+        let head = bincode::serialize(&(build_id(), index)).map_err(|e| {
+            crate::error::Error::Other(format!("cannot encode the page cache: {e}"))
+        })?;
+        let mut bytes = Vec::with_capacity(8 + head.len() + start);
+        bytes.extend_from_slice(&(head.len() as u64).to_le_bytes());
+        bytes.extend_from_slice(&head);
+        for r in records {
+            bytes.extend_from_slice(&r.page);
+        }
+        super::markdown_cache::write_cache_file(root, FILE, &bytes)
+    }
+}
+
+impl Record {
+    /// The record of `page`, just parsed from `text` whose body starts at
+    /// byte `body_start` (before anything is added to the page: its
+    /// permalink, assets or rendering).
+    pub fn new(page: &Page, text: &str, text_key: u128, body_start: usize) -> Option<Record> {
+        text.get(body_start..)?;
+        Some(Record {
+            rel: page.rel.clone(),
+            text_key,
+            body_start,
+            page: bincode::serialize(page).ok()?,
+        })
+    }
+
+    /// Where the page's body starts in its file's text.
+    pub fn body_start(&self) -> usize {
+        self.body_start
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn page(text: &str, body_start: usize) -> Page {
+        Page {
+            file: "content/news/a.md".into(),
+            rel: "news/a.md".into(),
+            section: "news".into(),
+            title: "Spring release".into(),
+            description: Some("All of it".into()),
+            date: chrono::DateTime::parse_from_rfc3339("2026-03-04T10:00:00+02:00").ok(),
+            updated: None,
+            draft: false,
+            slug: "a".into(),
+            path: String::new(),
+            aliases: vec![("/old/".into(), 5)],
+            authors: vec!["Ana".into()],
+            weight: Some(3),
+            template: None,
+            taxonomies: [("tags".to_string(), vec!["Rust".to_string()])].into(),
+            taxonomy_lines: [("tags".to_string(), 4)].into(),
+            extra: serde_json::json!({"hero": {"alt": "x", "n": 2}}),
+            syndicate: Default::default(),
+            comments: true,
+            body: text[body_start..].to_string(),
+            body_line: 7,
+            assets: Vec::new(),
+            rendered: Default::default(),
+            render_key: 0,
+            text_key: 0,
+        }
+    }
+
+    #[test]
+    fn a_page_comes_back_as_parsed_for_the_same_text_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = "+++\ntitle = \"Spring release\"\n+++\nHello *there*.\n";
+        let body_start = text.find("Hello").unwrap();
+        let p = page(text, body_start);
+        let record = Record::new(&p, text, text_key(text), body_start).unwrap();
+        PageCache::write(dir.path(), &[record]).unwrap();
+
+        let cache = PageCache::read(dir.path());
+        assert_eq!(cache.len(), 1);
+        let (mut got, record) = cache.get("news/a.md", text_key(text), text).unwrap();
+        assert_eq!(record.body_start(), body_start);
+        got.body = text[body_start..].to_string();
+        assert_eq!(format!("{got:?}"), format!("{p:?}"));
+        // Written back as read, it reads the same.
+        PageCache::write(dir.path(), &[record]).unwrap();
+        let (mut again, _) = PageCache::read(dir.path())
+            .get("news/a.md", text_key(text), text)
+            .unwrap();
+        again.body = text[body_start..].to_string();
+        assert_eq!(format!("{again:?}"), format!("{p:?}"));
+
+        // Another text, or the same text elsewhere, is parsed again.
+        let other = text.replace("there", "here");
+        assert!(cache.get("news/a.md", text_key(&other), &other).is_none());
+        assert!(cache.get("news/b.md", text_key(text), text).is_none());
+    }
+
+    #[test]
+    fn a_torn_cache_is_an_empty_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = "+++\ntitle = \"x\"\n+++\nHi\n";
+        let at = text.find("Hi").unwrap();
+        PageCache::write(
+            dir.path(),
+            &[Record::new(&page(text, at), text, text_key(text), at).unwrap()],
+        )
+        .unwrap();
+        let path = PageCache::path(dir.path());
+        let bytes = std::fs::read(&path).unwrap();
+        for cut in [0, 5, 12, bytes.len() - 1] {
+            std::fs::write(&path, &bytes[..cut]).unwrap();
+            assert!(PageCache::read(dir.path()).is_empty(), "cut at {cut}");
+        }
+        let mut flipped = bytes.clone();
+        flipped[9] ^= 0xff;
+        std::fs::write(&path, &flipped).unwrap();
+        assert!(PageCache::read(dir.path())
+            .get("news/a.md", text_key(text), text)
+            .is_none());
+    }
+}
