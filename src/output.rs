@@ -745,7 +745,9 @@ impl Stamp {
     }
 }
 
-fn file_identity(meta: &std::fs::Metadata) -> (i128, u64) {
+/// A file's modification time (nanoseconds since 1970, -1 when unknown) and
+/// inode number: what changes when it is edited or replaced.
+pub(crate) fn file_identity(meta: &std::fs::Metadata) -> (i128, u64) {
     let mtime = meta
         .modified()
         .ok()

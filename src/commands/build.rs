@@ -178,8 +178,15 @@ pub fn broken_internal_links(site: &Site, output: &Output) -> Vec<Diagnostic> {
     let mut problems = Vec::new();
     for p in &site.content.pages {
         let base = reqwest::Url::parse(&c.url(&p.path)).expect("base_url is absolute");
+        let body = match p.markdown(&site.root) {
+            Ok(body) => body,
+            Err(d) => {
+                problems.push(d);
+                continue;
+            }
+        };
         let parser =
-            Parser::new_ext(&p.body, crate::markdown::parser_options(false)).into_offset_iter();
+            Parser::new_ext(&body, crate::markdown::parser_options(false)).into_offset_iter();
         for (event, range) in parser {
             let dest = match event {
                 Event::Start(Tag::Link { dest_url, .. })
@@ -202,7 +209,7 @@ pub fn broken_internal_links(site: &Site, output: &Output) -> Vec<Diagnostic> {
                         &p.file,
                         format!("link `{dest}` points at {path}, which this site does not have"),
                     )
-                    .at_line(crate::error::line_of(&p.body, range.start) + p.body_line - 1)
+                    .at_line(crate::error::line_of(&body, range.start) + p.body_line - 1)
                     .help("link to another entry with `@/section/file.md`, or fix the path"),
                 );
             }

@@ -155,23 +155,25 @@ pub fn load(root: &Path, config: &Config, opts: &LoadOptions) -> Result<Content>
     } else {
         MarkdownCache::default()
     };
-    let md_key = |body: &str| {
+    let md_key = |text_key: u128, body_start: usize| {
         markdown_cache::input_key(
-            body,
+            text_key,
+            body_start,
             config.markdown.smart_punctuation,
             config.markdown.heading_anchors,
         )
     };
-    // Renders one file's Markdown, or reuses the last build's rendering of
-    // it; returns the lookups the rendering made, for the next build.
+    // Renders one file's Markdown (whose key is `input`; `body` gives it),
+    // or reuses the last build's rendering of it; returns the lookups the
+    // rendering made, for the next build.
     let render_one = |file: &Path,
-                      body: &str,
+                      body: &Body<'_>,
                       body_line: usize,
+                      input: u128,
                       cached: Option<markdown_cache::Entry>|
      -> std::result::Result<MarkdownDone, Vec<Diagnostic>> {
         let size = |url: &str| super::images::image_size(root, &config.theme, file, url);
         let recorder = Recorder::new(&resolve, &size);
-        let input = md_key(body);
         if let Some((rendered, lookups)) = cached.and_then(|e| e.reuse(input, &recorder)) {
             return Ok(MarkdownDone {
                 rendered,
@@ -180,6 +182,8 @@ pub fn load(root: &Path, config: &Config, opts: &LoadOptions) -> Result<Content>
                 reused: true,
             });
         }
+        let body = body().map_err(|d| vec![d])?;
+        let body = body.as_ref();
         let resolve_noted = |target: &str| recorder.resolve(target);
         let size_noted = |url: &str| recorder.size(url);
         let rendered = markdown::render(body, &page_options(config, &resolve_noted, &size_noted));
@@ -209,7 +213,10 @@ pub fn load(root: &Path, config: &Config, opts: &LoadOptions) -> Result<Content>
     let page_results: Vec<_> = pages
         .par_iter()
         .zip(cached)
-        .map(|(p, cached)| render_one(&p.file, &p.body, p.body_line, cached))
+        .map(|(p, cached)| {
+            let input = md_key(p.text_key, p.body_start);
+            render_one(&p.file, &|| p.markdown(root), p.body_line, input, cached)
+        })
         .collect();
     // What each page's rendering depended on, for the next build's cache.
     let mut lookups: Vec<(u128, Vec<Lookup>)> = Vec::with_capacity(pages.len());
@@ -227,7 +234,9 @@ pub fn load(root: &Path, config: &Config, opts: &LoadOptions) -> Result<Content>
     }
     for s in sections.values_mut() {
         if let Some(file) = &s.file {
-            match render_one(file, &s.body, s.body_line, None) {
+            let input = md_key(page_cache::text_key(&s.body), 0);
+            let body = || Ok(std::borrow::Cow::Borrowed(s.body.as_str()));
+            match render_one(file, &body, s.body_line, input, None) {
                 Ok(done) => s.rendered = done.rendered,
                 Err(d) => problems.extend(d),
             }
@@ -302,16 +311,25 @@ pub fn reload_page(root: &Path, config: &Config, content: &Content, file: &Path)
 
 /// Renders a page's Markdown with `@/` links resolved against
 /// `link_targets`: for a page loaded with only its summary (see
-/// [`Rendered::deferred`]), or one read again.
+/// [`Rendered::deferred`]), or one read again. A broken link (which a load
+/// reports with its line) or a file that cannot be read again is an error.
 pub fn render_markdown(
     root: &Path,
     config: &Config,
     link_targets: &HashMap<String, String>,
     page: &Page,
-) -> std::result::Result<Rendered, Vec<markdown::BrokenLink>> {
+) -> std::result::Result<Rendered, Diagnostic> {
     let resolve = |target: &str| link_targets.get(target).map(|p| config.url(p));
     let size = |url: &str| super::images::image_size(root, &config.theme, &page.file, url);
-    markdown::render(&page.body, &page_options(config, &resolve, &size))
+    let body = page.markdown(root)?;
+    markdown::render(&body, &page_options(config, &resolve, &size)).map_err(|broken| {
+        let link = broken.first().map_or("", |b| b.link.as_str());
+        Diagnostic::new(
+            &page.file,
+            format!("internal link `{link}` points at no page"),
+        )
+        .help("build the whole site again: it reports every broken link with its line")
+    })
 }
 
 /// How a page's (or a section's) Markdown is rendered for its own page.
@@ -378,6 +396,9 @@ fn is_ignored(name: &str) -> bool {
     name.starts_with('.') || name.ends_with('~') || name.ends_with(".swp") || name.starts_with("#")
 }
 
+/// Gives a Markdown body: a page's is read again when it was left unread.
+type Body<'a> = dyn Fn() -> std::result::Result<std::borrow::Cow<'a, str>, Diagnostic> + Sync + 'a;
+
 /// What a file parsed to, and its page-cache record (with whether it was
 /// parsed afresh rather than taken from the cache).
 type ReadFile = (Parsed, Option<(page_cache::Record, bool)>);
@@ -387,11 +408,22 @@ enum Parsed {
     Section(Box<Section>),
 }
 
-/// Reads and parses one file; with a `cache`, a page is taken from it when
-/// it holds this file's text, and comes with its record for the next cache
-/// (and whether it was parsed afresh).
+/// Reads and parses one file. With a `cache`, a page is taken from it when
+/// it holds this file unchanged (then the file is not even read: the page's
+/// body is left unread) or this file's text; and the page comes with its
+/// record for the next cache (and whether it was parsed afresh).
 fn parse_file(root: &Path, f: &Found, cache: Option<&PageCache>) -> Result<ReadFile> {
-    let bytes = std::fs::read(root.join(&f.file)).map_err(|e| Error::io("read", &f.file, e))?;
+    let path = root.join(&f.file);
+    let mut stamp = None;
+    if let (Some(cache), true) = (cache, f.kind != Kind::Section) {
+        let meta = std::fs::metadata(&path).map_err(|e| Error::io("read", &f.file, e))?;
+        stamp = page_cache::stamp_of(&meta);
+        if let Some((mut page, record)) = stamp.and_then(|s| cache.get_unchanged(&f.rel, s)) {
+            page.body_unread = true;
+            return Ok((Parsed::Page(Box::new(page)), Some((record, false))));
+        }
+    }
+    let bytes = std::fs::read(&path).map_err(|e| Error::io("read", &f.file, e))?;
     let text = match String::from_utf8(bytes) {
         Ok(t) => t,
         Err(e) => {
@@ -405,7 +437,7 @@ fn parse_file(root: &Path, f: &Found, cache: Option<&PageCache>) -> Result<ReadF
     };
     let text_key = page_cache::text_key(&text);
     if f.kind != Kind::Section {
-        if let Some((page, record)) = cache.and_then(|c| c.get(&f.rel, text_key, &text)) {
+        if let Some((page, record)) = cache.and_then(|c| c.get(&f.rel, text_key, &text, stamp)) {
             let page = with_body(page, text, text_key, record.body_start());
             return Ok((Parsed::Page(Box::new(page)), Some((record, false))));
         }
@@ -417,7 +449,7 @@ fn parse_file(root: &Path, f: &Found, cache: Option<&PageCache>) -> Result<ReadF
             let page = parse_page(f, &split)?;
             let body_start = text.len() - split.body.len();
             let record = cache
-                .and_then(|_| page_cache::Record::new(&page, &text, text_key, body_start))
+                .and_then(|_| page_cache::Record::new(&page, &text, text_key, body_start, stamp))
                 .map(|r| (r, true));
             let page = with_body(page, text, text_key, body_start);
             Ok((Parsed::Page(Box::new(page)), record))
@@ -432,6 +464,7 @@ fn with_body(mut page: Page, mut text: String, text_key: u128, body_start: usize
     text.drain(..body_start);
     page.body = text;
     page.text_key = text_key;
+    page.body_start = body_start;
     page
 }
 
@@ -632,6 +665,8 @@ fn parse_page(f: &Found, split: &Split<'_>) -> Result<Page> {
         rendered: Default::default(),
         render_key: 0,
         text_key: 0,
+        body_start: 0,
+        body_unread: false,
     })
 }
 

@@ -116,11 +116,20 @@ pub fn render_key(input: u128, lookups: &[Lookup]) -> u128 {
         .finish()
 }
 
-/// The key of a Markdown text with the options that change its rendering.
-pub fn input_key(text: &str, smart_punctuation: bool, heading_anchors: bool) -> u128 {
+/// The key of a Markdown body with the options that change its rendering.
+/// The body is known by the [`text_key`](super::page_cache::text_key) of
+/// its file's text and the byte where it starts in it, so that an
+/// unchanged page is keyed without reading its file.
+pub fn input_key(
+    text_key: u128,
+    body_start: usize,
+    smart_punctuation: bool,
+    heading_anchors: bool,
+) -> u128 {
     InputKey::new("markdown")
         .u128(u128::from(smart_punctuation) | u128::from(heading_anchors) << 1)
-        .str(text)
+        .u128(text_key)
+        .u128(body_start as u128)
         .finish()
 }
 
@@ -241,7 +250,7 @@ mod tests {
             word_count: 1,
             ..rendered("<p>Hi</p>\n<p>there</p>\n")
         };
-        let key = input_key("Hi", true, false);
+        let key = input_key(1, 0, true, false);
         MarkdownCache::write(
             dir.path(),
             [("content/b.md".to_string(), key, &lookups[..], &r)].into_iter(),
@@ -285,7 +294,7 @@ mod tests {
         // The text changed.
         let mut cache = MarkdownCache::read(dir.path());
         let rec = Recorder::new(&same_links, &same_size);
-        let other = input_key("Hi!", true, false);
+        let other = input_key(2, 0, true, false);
         assert!(cache
             .take("content/b.md")
             .unwrap()
@@ -303,7 +312,8 @@ mod tests {
 
     #[test]
     fn options_change_the_key() {
-        assert_ne!(input_key("a", true, false), input_key("a", false, false));
-        assert_ne!(input_key("a", true, false), input_key("a", true, true));
+        assert_ne!(input_key(1, 0, true, false), input_key(1, 0, false, false));
+        assert_ne!(input_key(1, 0, true, false), input_key(1, 0, true, true));
+        assert_ne!(input_key(1, 0, true, false), input_key(1, 4, true, false));
     }
 }

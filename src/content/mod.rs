@@ -14,10 +14,12 @@ pub mod page_cache;
 pub use front_matter::{SortBy, SyndicateMatter};
 pub use load::{load, reload_page, render_markdown, LoadOptions};
 
+use crate::error::Diagnostic;
 use crate::markdown::Rendered;
 use chrono::{DateTime, FixedOffset};
+use std::borrow::Cow;
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// The folder under the site root that holds the Markdown.
 pub const CONTENT_DIR: &str = "content";
@@ -75,6 +77,13 @@ pub struct Page {
     /// not read from a file.
     #[serde(skip)]
     pub text_key: u128,
+    /// Where the body starts in the file's text.
+    #[serde(skip)]
+    pub body_start: usize,
+    /// True when `body` was left unread: the page came from the page cache
+    /// and its Markdown did not need rendering (see [`Page::markdown`]).
+    #[serde(skip)]
+    pub body_unread: bool,
 }
 
 /// A JSON value kept as its text: the page cache's encoding cannot hold a
@@ -93,6 +102,28 @@ mod json_text {
 }
 
 impl Page {
+    /// The page's Markdown body, read again from its file (in the site at
+    /// `root`) when the load left it unread. A file edited since the load
+    /// gives its new body, as a file edited during any build would.
+    pub fn markdown(&self, root: &Path) -> Result<Cow<'_, str>, Diagnostic> {
+        if !self.body_unread {
+            return Ok(Cow::Borrowed(&self.body));
+        }
+        let unreadable = |why: String| {
+            Diagnostic::new(&self.file, format!("cannot read the file again: {why}"))
+                .help("the file changed while the site was being built: build again")
+        };
+        let text = std::fs::read_to_string(root.join(&self.file))
+            .map_err(|e| unreadable(e.to_string()))?;
+        if page_cache::text_key(&text) == self.text_key {
+            if let Some(body) = text.get(self.body_start..) {
+                return Ok(Cow::Owned(body.to_string()));
+            }
+        }
+        let split = front_matter::split(&self.file, &text)?;
+        Ok(Cow::Owned(split.body.to_string()))
+    }
+
     /// Reading time in whole minutes, at least one.
     pub fn reading_time(&self, words_per_minute: usize) -> usize {
         self.rendered

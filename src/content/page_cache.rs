@@ -1,15 +1,19 @@
 //! The pages the last build parsed, kept in `.herald-cache/` so that a
-//! rebuild reads each Markdown file but parses the front matter only of the
-//! files that changed.
+//! rebuild neither reads nor parses the Markdown files that did not change.
 //!
-//! An entry is found by the file's path under `content/` and a hash of its
-//! whole text: the same text at the same place parses to the same page, so
-//! nothing is trusted that a writer could have changed (not even mtimes).
-//! Each entry holds the page as parsed, without its body (the body is the
-//! text from `body_start` on, and the text is at hand anyway), encoded on its
-//! own: an entry is decoded only when it is used, and written back as it was
-//! read. Anything unreadable (another Herald, a torn file) is an empty
-//! cache: every page is parsed again.
+//! An entry is found by the file's path under `content/` and either its
+//! stamp (length, modification time and inode, as a file's metadata gives
+//! them) or a hash of its whole text: the same text at the same place
+//! parses to the same page. A stamp is recorded only for a file that had
+//! not been modified for a while when it was read, as git does with its
+//! index: a file saved twice within the file system's clock tick keeps its
+//! mtime, and only its text tells the two versions apart.
+//!
+//! Each entry holds the page as parsed, without its body (the text from
+//! `body_start` on, read again when needed: see [`Page::markdown`]),
+//! encoded on its own: an entry is decoded only when it is used, and
+//! written back as it was read. Anything unreadable (another Herald, a torn
+//! file) is an empty cache: every page is parsed again.
 
 use super::markdown_cache::CACHE_DIR;
 use super::Page;
@@ -26,8 +30,25 @@ pub struct PageCache {
     index: HashMap<String, IndexEntry>,
 }
 
+/// A file's length, modification time and inode (see
+/// [`crate::output::file_identity`]).
+pub type FileStamp = (u64, i128, u64);
+
+/// How long a file must have been left alone for its stamp to be trusted.
+const SETTLED: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// The stamp of the file `meta` describes, if it can be trusted to change
+/// whenever the file does (see the module documentation).
+pub fn stamp_of(meta: &std::fs::Metadata) -> Option<FileStamp> {
+    let (mtime, ino) = crate::output::file_identity(meta);
+    let modified = meta.modified().ok()?;
+    let settled = modified.elapsed().is_ok_and(|age| age >= SETTLED);
+    (settled && mtime >= 0).then_some((meta.len(), mtime, ino))
+}
+
 #[derive(serde::Serialize, serde::Deserialize)]
 struct IndexEntry {
+    stamp: Option<FileStamp>,
     text_key: u128,
     body_start: usize,
     /// Where the encoded page lies in the cache file.
@@ -39,6 +60,7 @@ struct IndexEntry {
 /// encoded without its body.
 pub struct Record {
     rel: String,
+    stamp: Option<FileStamp>,
     text_key: u128,
     body_start: usize,
     page: Vec<u8>,
@@ -89,17 +111,45 @@ impl PageCache {
         })
     }
 
-    /// The page parsed from `text` at `rel` by the last build, without its
-    /// body (the text from [`Record::body_start`] on); and its record for
-    /// the next cache.
-    pub fn get(&self, rel: &str, key: u128, text: &str) -> Option<(Page, Record)> {
+    /// The page the last build parsed from the file at `rel`, when the
+    /// file is still the same one: its `stamp` (which must be a trusted
+    /// one, from [`stamp_of`]) is the recorded one. The page comes without
+    /// its body, and with the record for the next cache.
+    pub fn get_unchanged(&self, rel: &str, stamp: FileStamp) -> Option<(Page, Record)> {
+        let e = self.index.get(rel).filter(|e| e.stamp == Some(stamp))?;
+        self.decode_entry(rel, e, Some(stamp))
+    }
+
+    /// The page the last build parsed from `text` at `rel` (`key` is the
+    /// text's [`text_key`]), without its body (the text from
+    /// [`Record::body_start`] on); and its record for the next cache, with
+    /// the file's `stamp`.
+    pub fn get(
+        &self,
+        rel: &str,
+        key: u128,
+        text: &str,
+        stamp: Option<FileStamp>,
+    ) -> Option<(Page, Record)> {
         let e = self.index.get(rel).filter(|e| e.text_key == key)?;
         text.get(e.body_start..)?;
+        self.decode_entry(rel, e, stamp)
+    }
+
+    fn decode_entry(
+        &self,
+        rel: &str,
+        e: &IndexEntry,
+        stamp: Option<FileStamp>,
+    ) -> Option<(Page, Record)> {
         let encoded = &self.bytes[e.start..e.start + e.len];
-        let page: Page = bincode::deserialize(encoded).ok()?;
+        let mut page: Page = bincode::deserialize(encoded).ok()?;
+        page.text_key = e.text_key;
+        page.body_start = e.body_start;
         let record = Record {
             rel: rel.to_string(),
-            text_key: key,
+            stamp,
+            text_key: e.text_key,
             body_start: e.body_start,
             page: encoded.to_vec(),
         };
@@ -124,6 +174,7 @@ impl PageCache {
             .iter()
             .map(|r| {
                 let e = IndexEntry {
+                    stamp: r.stamp,
                     text_key: r.text_key,
                     body_start: r.body_start,
                     start,
@@ -147,13 +198,20 @@ impl PageCache {
 }
 
 impl Record {
-    /// The record of `page`, just parsed from `text` whose body starts at
-    /// byte `body_start` (before anything is added to the page: its
-    /// permalink, assets or rendering).
-    pub fn new(page: &Page, text: &str, text_key: u128, body_start: usize) -> Option<Record> {
+    /// The record of `page`, just parsed from `text` (of the file with the
+    /// trusted `stamp`) whose body starts at byte `body_start`, before
+    /// anything is added to the page: its permalink, assets or rendering.
+    pub fn new(
+        page: &Page,
+        text: &str,
+        text_key: u128,
+        body_start: usize,
+        stamp: Option<FileStamp>,
+    ) -> Option<Record> {
         text.get(body_start..)?;
         Some(Record {
             rel: page.rel.clone(),
+            stamp,
             text_key,
             body_start,
             page: bincode::serialize(page).ok()?,
@@ -196,7 +254,9 @@ mod tests {
             assets: Vec::new(),
             rendered: Default::default(),
             render_key: 0,
-            text_key: 0,
+            text_key: text_key(text),
+            body_start,
+            body_unread: false,
         }
     }
 
@@ -206,27 +266,62 @@ mod tests {
         let text = "+++\ntitle = \"Spring release\"\n+++\nHello *there*.\n";
         let body_start = text.find("Hello").unwrap();
         let p = page(text, body_start);
-        let record = Record::new(&p, text, text_key(text), body_start).unwrap();
+        let record = Record::new(&p, text, text_key(text), body_start, Some((9, 100, 7))).unwrap();
         PageCache::write(dir.path(), &[record]).unwrap();
 
         let cache = PageCache::read(dir.path());
         assert_eq!(cache.len(), 1);
-        let (mut got, record) = cache.get("news/a.md", text_key(text), text).unwrap();
+        let (mut got, record) = cache.get("news/a.md", text_key(text), text, None).unwrap();
         assert_eq!(record.body_start(), body_start);
+        assert_eq!(got.text_key, text_key(text));
         got.body = text[body_start..].to_string();
         assert_eq!(format!("{got:?}"), format!("{p:?}"));
         // Written back as read, it reads the same.
         PageCache::write(dir.path(), &[record]).unwrap();
+        let (_, record) = PageCache::read(dir.path())
+            .get("news/a.md", text_key(text), text, None)
+            .unwrap();
         let (mut again, _) = PageCache::read(dir.path())
-            .get("news/a.md", text_key(text), text)
+            .get("news/a.md", text_key(text), text, None)
             .unwrap();
         again.body = text[body_start..].to_string();
         assert_eq!(format!("{again:?}"), format!("{p:?}"));
 
+        // The file as it was recorded: found by its stamp alone.
+        assert!(cache.get_unchanged("news/a.md", (9, 100, 7)).is_some());
+        assert!(cache.get_unchanged("news/a.md", (9, 101, 7)).is_none());
+        assert!(cache.get_unchanged("news/a.md", (9, 100, 8)).is_none());
+        // Written back with no trusted stamp, it is found by its text only.
+        PageCache::write(dir.path(), &[record]).unwrap();
+        let cache = PageCache::read(dir.path());
+        assert!(cache.get_unchanged("news/a.md", (9, 100, 7)).is_none());
+        assert!(cache.get("news/a.md", text_key(text), text, None).is_some());
+
         // Another text, or the same text elsewhere, is parsed again.
         let other = text.replace("there", "here");
-        assert!(cache.get("news/a.md", text_key(&other), &other).is_none());
-        assert!(cache.get("news/b.md", text_key(text), text).is_none());
+        assert!(cache
+            .get("news/a.md", text_key(&other), &other, None)
+            .is_none());
+        assert!(cache.get("news/b.md", text_key(text), text, None).is_none());
+    }
+
+    #[test]
+    fn only_a_settled_file_has_a_stamp() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("a.md");
+        std::fs::write(&f, "x").unwrap();
+        // Just written: saved again within the clock's tick, it could keep
+        // its mtime.
+        assert_eq!(stamp_of(&std::fs::metadata(&f).unwrap()), None);
+        let old = std::time::SystemTime::now() - std::time::Duration::from_secs(60);
+        std::fs::File::options()
+            .write(true)
+            .open(&f)
+            .unwrap()
+            .set_modified(old)
+            .unwrap();
+        let (len, _, _) = stamp_of(&std::fs::metadata(&f).unwrap()).unwrap();
+        assert_eq!(len, 1);
     }
 
     #[test]
@@ -236,7 +331,7 @@ mod tests {
         let at = text.find("Hi").unwrap();
         PageCache::write(
             dir.path(),
-            &[Record::new(&page(text, at), text, text_key(text), at).unwrap()],
+            &[Record::new(&page(text, at), text, text_key(text), at, None).unwrap()],
         )
         .unwrap();
         let path = PageCache::path(dir.path());
@@ -249,7 +344,7 @@ mod tests {
         flipped[9] ^= 0xff;
         std::fs::write(&path, &flipped).unwrap();
         assert!(PageCache::read(dir.path())
-            .get("news/a.md", text_key(text), text)
+            .get("news/a.md", text_key(text), text, None)
             .is_none());
     }
 }

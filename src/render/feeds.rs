@@ -5,6 +5,7 @@
 use super::{section_listing, Ctx, Out};
 use crate::config::{Config, FeedFormat};
 use crate::content::Page;
+use crate::error::Diagnostic;
 use crate::markdown::{self, RenderOptions};
 use crate::site::Site;
 use chrono::{DateTime, FixedOffset};
@@ -33,10 +34,19 @@ pub(super) fn render_feeds(ctx: &Ctx<'_>, out: &mut Out) {
         .iter()
         .flat_map(|s| s.entries.iter().copied())
         .collect();
-    let html: BTreeMap<usize, String> = needed
+    let html: Vec<(usize, Result<String, Diagnostic>)> = needed
         .into_par_iter()
         .map(|i| (i, absolute_html(site, &site.content.pages[i])))
         .collect();
+    let mut problems = Vec::new();
+    let html: BTreeMap<usize, String> = html
+        .into_iter()
+        .filter_map(|(i, r)| r.map_err(|d| problems.push(d)).ok().map(|h| (i, h)))
+        .collect();
+    if !problems.is_empty() {
+        problems.into_iter().for_each(|d| out.problem(d));
+        return;
+    }
     let owner = Path::new(crate::config::CONFIG_FILE);
     for spec in &specs {
         for format in &c.feeds.formats {
@@ -97,8 +107,9 @@ fn feed_specs(site: &Site) -> Vec<FeedSpec> {
     specs
 }
 
-/// The page's HTML with every relative URL made absolute, as feed readers need.
-fn absolute_html(site: &Site, page: &Page) -> String {
+/// The page's HTML with every relative URL made absolute, as feed readers
+/// need; an error when its file cannot be read again.
+fn absolute_html(site: &Site, page: &Page) -> Result<String, Diagnostic> {
     let c = &site.config;
     let base =
         reqwest::Url::parse(&c.url(&page.path)).expect("base_url is validated as an absolute URL");
@@ -117,9 +128,10 @@ fn absolute_html(site: &Site, page: &Page) -> String {
         image_size: None,
     };
     // The page rendered once already, so its links resolve.
-    markdown::render(&page.body, &opts)
+    let body = page.markdown(&site.root)?;
+    Ok(markdown::render(&body, &opts)
         .map(|r| r.html)
-        .unwrap_or_else(|_| page.rendered.html.clone())
+        .unwrap_or_else(|_| page.rendered.html.clone()))
 }
 
 fn updated(p: &Page) -> Option<DateTime<FixedOffset>> {

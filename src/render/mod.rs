@@ -209,7 +209,7 @@ impl<'a> Ctx<'a> {
         template: &str,
         shared: &Shared,
         key_vars: impl FnOnce(&mut InputKey),
-        vars: impl FnOnce() -> Vars,
+        vars: impl FnOnce() -> Result<Vars, Diagnostic>,
         for_file: Option<&Path>,
     ) -> Made {
         let file = Output::file_for_url_path(path);
@@ -232,7 +232,11 @@ impl<'a> Ctx<'a> {
             "current_url".into(),
             Value::from(self.site.config.url(path)),
         );
-        map.extend(vars().into_iter().map(|(n, v)| (n.to_string(), v)));
+        let vars = match vars() {
+            Ok(vars) => vars,
+            Err(d) => return Made::Fresh(Err(d), key),
+        };
+        map.extend(vars.into_iter().map(|(n, v)| (n.to_string(), v)));
         tc.extend(tera::Context::from_value(Value::Object(map)).expect("an object is a context"));
         let html = self.templates.render(template, &tc, for_file);
         match (html, self.reuse.and_then(|r| r.stream)) {
@@ -269,7 +273,7 @@ impl<'a> Ctx<'a> {
                     k.u128(self.summary_keys[j]);
                 }
             },
-            || vec![("paginator", paginator_value(&view, items, self))],
+            || Ok(vec![("paginator", paginator_value(&view, items, self))]),
             for_file,
         );
         (path, made)
@@ -548,8 +552,7 @@ fn make_page(
                 // Known unchanged, but this page is rendered again (its
                 // neighbours or comments changed): render its Markdown now.
                 let root = &site.root;
-                rendered = crate::content::render_markdown(root, c, &site.content.link_targets, p)
-                    .unwrap_or_default();
+                rendered = crate::content::render_markdown(root, c, &site.content.link_targets, p)?;
                 (&rendered.html, &rendered.toc)
             } else {
                 (&p.rendered.html, &p.rendered.toc)
@@ -559,7 +562,7 @@ fn make_page(
                 "toc".into(),
                 serde_json::to_value(toc).expect("views serialize"),
             );
-            vec![("page", Value::Object(page))]
+            Ok(vec![("page", Value::Object(page))])
         },
         Some(&p.file),
     )
@@ -757,7 +760,7 @@ fn render_taxonomies(ctx: &Ctx<'_>, out: &mut Out) {
             "taxonomy_list.html",
             &tax_shared,
             |_| {},
-            Vec::new,
+            || Ok(Vec::new()),
             None,
         );
         out.add_made(&tax_path, list, owner);
@@ -789,7 +792,14 @@ fn render_taxonomies(ctx: &Ctx<'_>, out: &mut Out) {
 
 /// Step: `404.html`.
 fn render_404(ctx: &Ctx<'_>, out: &mut Out) {
-    let made = ctx.make("/404.html", "404.html", &ctx.base, |_| {}, Vec::new, None);
+    let made = ctx.make(
+        "/404.html",
+        "404.html",
+        &ctx.base,
+        |_| {},
+        || Ok(Vec::new()),
+        None,
+    );
     out.add_made("/404.html", made, Path::new("templates/404.html"));
 }
 
@@ -812,10 +822,10 @@ fn render_aliases(ctx: &Ctx<'_>, out: &mut Out) {
                     k.str(&to).str(&path);
                 },
                 || {
-                    vec![
+                    Ok(vec![
                         ("redirect_to", Value::from(to.clone())),
                         ("redirect_path", Value::from(path.clone())),
-                    ]
+                    ])
                 },
                 Some(&p.file),
             );

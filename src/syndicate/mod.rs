@@ -280,7 +280,7 @@ pub fn entry(site: &Site, p: &Page) -> std::result::Result<Entry, Diagnostic> {
         tags: p.taxonomies.get("tags").cloned().unwrap_or_default(),
         authors: crate::render::views::authors(c, p),
         date: p.date.unwrap_or_default(),
-        markdown: absolute_links(&p.body, &url, site),
+        markdown: absolute_links(&p.markdown(&site.root)?, &url, site),
         message: p.syndicate.message.clone(),
         messages: p.syndicate.messages.clone(),
         image,
