@@ -69,10 +69,20 @@ pub fn render_site(opts: &BuildOptions) -> Result<(Site, Output)> {
 /// Loads the site and its templates, checking both, so one run reports
 /// the problems of both.
 fn load(opts: &BuildOptions) -> Result<(Site, Templates)> {
+    load_with(opts, load_config(opts)?)
+}
+
+/// `site.toml`, with the options' base URL.
+fn load_config(opts: &BuildOptions) -> Result<Config> {
     let mut config = Config::load(&opts.root)?;
     if let Some(url) = &opts.base_url {
         config.base_url = url.trim_end_matches('/').to_string();
     }
+    Ok(config)
+}
+
+/// [`load`] with the configuration loaded.
+fn load_with(opts: &BuildOptions, config: Config) -> Result<(Site, Templates)> {
     let (site, templates) = rayon::join(
         || Site::load_with_config(&opts.root, config.clone(), &opts.load_options()),
         || Templates::load(&opts.root, &config),
@@ -109,13 +119,17 @@ pub fn output_dir(opts: &BuildOptions, config_dir: &Path) -> PathBuf {
 pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
     let start = Instant::now();
     crate::trace::mark("start");
-    let (site, templates) = load(opts)?;
-    crate::trace::mark("loaded");
-    let out_dir = output_dir(opts, &site.config.output_dir);
+    let config = load_config(opts)?;
+    let out_dir = output_dir(opts, &config.output_dir);
     // Files the last build made from the same inputs are kept as they are,
     // and of the others only those whose bytes changed are written (see
-    // `output`).
-    let previous = output::Previous::read(&out_dir);
+    // `output`). What the last build made is read while the site loads.
+    let (loaded, previous) = rayon::join(
+        || load_with(opts, config),
+        || output::Previous::read(&out_dir),
+    );
+    let (site, templates) = loaded?;
+    crate::trace::mark("loaded");
     // With nothing to keep, files go to disk as they are rendered, so that
     // they need not all be in memory at once.
     let stream = match previous {

@@ -37,10 +37,21 @@ pub fn views_for_site(
         Ok(s) => s,
         Err(e) => return (vec![None; n], diagnostics(e)),
     };
+    if !site.root.join(store::COMMENTS_DIR).is_dir() {
+        // Nothing fetched yet: no need to look for ten thousand files.
+        return (vec![None; n], Vec::new());
+    }
+    use rayon::prelude::*;
+    let views: Vec<Result<Option<serde_json::Value>>> = site
+        .content
+        .pages
+        .par_iter()
+        .map(|p| shown.view_for(&site.root, p))
+        .collect();
     let mut out = Vec::with_capacity(n);
     let mut problems = Vec::new();
-    for p in &site.content.pages {
-        match shown.view_for(&site.root, p) {
+    for v in views {
+        match v {
             Ok(v) => out.push(v),
             Err(e) => {
                 out.push(None);

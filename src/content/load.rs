@@ -353,7 +353,6 @@ fn walk(content_dir: &Path) -> Result<(Vec<Found>, Vec<(PathBuf, String)>)> {
     let mut found = Vec::new();
     let mut other = Vec::new();
     let walker = walkdir::WalkDir::new(content_dir)
-        .sort_by_file_name()
         .into_iter()
         .filter_entry(|e| e.depth() == 0 || !is_ignored(e.file_name().to_str().unwrap_or("")));
     for entry in walker {
@@ -388,6 +387,12 @@ fn walk(content_dir: &Path) -> Result<(Vec<Found>, Vec<(PathBuf, String)>)> {
             other.push((file, rel));
         }
     }
+    // Sorted as a walk in name order would list them (folder by folder),
+    // comparing names without parsing paths: walkdir's sorting does, and
+    // costs more than the walk itself in a folder of ten thousand files.
+    let by_components = |a: &str, b: &str| a.split('/').cmp(b.split('/'));
+    found.sort_unstable_by(|a, b| by_components(&a.rel, &b.rel));
+    other.sort_unstable_by(|a, b| by_components(&a.1, &b.1));
     Ok((found, other))
 }
 

@@ -214,8 +214,8 @@ impl<'a> Ctx<'a> {
     ) -> Made {
         let file = Output::file_for_url_path(path);
         let key = self.reuse.map(|_| {
-            let mut k = shared.key.clone();
-            k.str(template).str(path);
+            let mut k = InputKey::new("output");
+            k.u128(shared.key.finish()).str(template).str(path);
             key_vars(&mut k);
             k.finish()
         });
