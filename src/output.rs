@@ -27,7 +27,7 @@
 
 use crate::error::{Error, Result};
 use rayon::prelude::*;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -306,7 +306,10 @@ fn write_entries(entries: &[Entry<'_>], dir: &Path) -> Result<Vec<Stamp>> {
 /// sorted order creates parents first) under `dir`, one after the other:
 /// creating them in parallel gained nothing on ext4, where folders made in
 /// one parent (`posts/*`) wait for that parent's lock anyway.
-fn create_dirs(dir: &Path, dirs: BTreeSet<&str>) -> Result<()> {
+fn create_dirs(dir: &Path, dirs: HashSet<&str>) -> Result<()> {
+    // Sorted, so that a folder comes before the folders in it.
+    let mut dirs: Vec<&str> = dirs.into_iter().collect();
+    dirs.sort_unstable();
     for d in dirs {
         let d = dir.join(d);
         match std::fs::create_dir(&d) {
@@ -336,7 +339,7 @@ struct Plan {
 /// other way round): then everything is written afresh.
 fn plan(entries: &[Entry<'_>], old: &Manifest, out_dir: &Path) -> Option<Plan> {
     let old_dirs = ancestors(old.files.keys().map(String::as_str));
-    let new_files: BTreeSet<&str> = entries.iter().map(|e| e.rel).collect();
+    let new_files: HashSet<&str> = entries.iter().map(|e| e.rel).collect();
     let new_dirs = ancestors(new_files.iter().copied());
     if new_files.iter().any(|f| old_dirs.contains(f))
         || new_dirs.iter().any(|d| old.files.contains_key(*d))
@@ -384,8 +387,8 @@ fn plan(entries: &[Entry<'_>], old: &Manifest, out_dir: &Path) -> Option<Plan> {
 }
 
 /// Every folder (relative path) holding one of `files`.
-fn ancestors<'a>(files: impl Iterator<Item = &'a str>) -> BTreeSet<&'a str> {
-    let mut out = BTreeSet::new();
+fn ancestors<'a>(files: impl Iterator<Item = &'a str>) -> HashSet<&'a str> {
+    let mut out = HashSet::new();
     for f in files {
         let mut cur = f;
         while let Some(p) = parent_of(cur) {
