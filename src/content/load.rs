@@ -423,16 +423,19 @@ enum Parsed {
 /// record for the next cache (and whether it was parsed afresh).
 fn parse_file(root: &Path, f: &Found, cache: Option<&PageCache>) -> Result<ReadFile> {
     let path = root.join(&f.file);
-    let mut stamp = None;
-    if let (Some(cache), true) = (cache, f.kind != Kind::Section) {
+    let cache = cache.filter(|_| f.kind != Kind::Section);
+    if let Some(cache) = cache.filter(|c| c.has_stamp(&f.rel)) {
         let meta = std::fs::metadata(&path).map_err(|e| Error::io("read", &f.file, e))?;
-        stamp = page_cache::stamp_of(&meta);
+        let stamp = page_cache::stamp_of(&meta);
         if let Some((mut page, record)) = stamp.and_then(|s| cache.get_unchanged(&f.rel, s)) {
             page.body_unread = true;
             return Ok((Parsed::Page(Box::new(page)), Some((record, false))));
         }
     }
-    let bytes = std::fs::read(&path).map_err(|e| Error::io("read", &f.file, e))?;
+    // The stamp for the next cache comes from the open file: no second
+    // lookup of the path.
+    let (bytes, stamp) =
+        read_with_stamp(&path, cache.is_some()).map_err(|e| Error::io("read", &f.file, e))?;
     let text = match String::from_utf8(bytes) {
         Ok(t) => t,
         Err(e) => {
@@ -464,6 +467,25 @@ fn parse_file(root: &Path, f: &Found, cache: Option<&PageCache>) -> Result<ReadF
             Ok((Parsed::Page(Box::new(page)), record))
         }
     }
+}
+
+/// The bytes of the file at `path`, and its trusted stamp (when `stamp`
+/// is asked for and the file has one: see [`page_cache::stamp_of`]).
+fn read_with_stamp(
+    path: &Path,
+    stamp: bool,
+) -> std::io::Result<(Vec<u8>, Option<page_cache::FileStamp>)> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path)?;
+    let meta = file.metadata()?;
+    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
+    file.read_to_end(&mut bytes)?;
+    let stamp = if stamp {
+        page_cache::stamp_of(&meta)
+    } else {
+        None
+    };
+    Ok((bytes, stamp))
 }
 
 /// `page` with its body: the file's `text` (whose key is `text_key`) from

@@ -111,6 +111,12 @@ impl PageCache {
         })
     }
 
+    /// True when the file at `rel` was recorded with a stamp: worth a look
+    /// at its metadata before reading it.
+    pub fn has_stamp(&self, rel: &str) -> bool {
+        self.index.get(rel).is_some_and(|e| e.stamp.is_some())
+    }
+
     /// The page the last build parsed from the file at `rel`, when the
     /// file is still the same one: its `stamp` (which must be a trusted
     /// one, from [`stamp_of`]) is the recorded one. The page comes without
