@@ -281,13 +281,13 @@ def bench_incremental(base, n, args, herald, shared):
         os.sync()
         same.append(run_timed(cmd, site))
         os.sync()
-        if r < 0:
-            del full[-1], edit[-1], same[-1]
         log(
             f"  N={n} round {r + 1 if r >= 0 else 'warm-up'}: full {full[-1][0]:.3f} s (cpu {full[-1][1]:.3f} s), "
             f"one post changed {edit[-1][0]:.3f} s (cpu {edit[-1][1]:.3f} s), "
             f"nothing changed {same[-1][0]:.3f} s (cpu {same[-1][1]:.3f} s)"
         )
+        if r < 0:
+            del full[-1], edit[-1], same[-1]
     discard(os.path.join(site, "public"))
     discard(os.path.join(site, ".herald-cache"))
     empty_trash(base)
