@@ -10,6 +10,17 @@ use std::path::Path;
 /// one, never a part: the bytes go to a temporary file beside it, are flushed
 /// to disk, and the temporary file is renamed over `path`.
 pub fn replace(path: &Path, bytes: &[u8]) -> Result<()> {
+    replace_with(path, bytes, true)
+}
+
+/// [`replace`] without flushing to disk: readers still see the old file or
+/// the new one, but a crash may lose the new one (or leave an empty file).
+/// For caches, where a lost file costs time and a torn one reads as empty.
+pub fn replace_unflushed(path: &Path, bytes: &[u8]) -> Result<()> {
+    replace_with(path, bytes, false)
+}
+
+fn replace_with(path: &Path, bytes: &[u8], flush: bool) -> Result<()> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
@@ -21,14 +32,19 @@ pub fn replace(path: &Path, bytes: &[u8]) -> Result<()> {
         .tempfile_in(dir)
         .map_err(|e| Error::io("create a temporary file in", dir, e))?;
     tmp.write_all(bytes)
-        .and_then(|_| tmp.as_file().sync_all())
+        .and_then(|_| match flush {
+            true => tmp.as_file().sync_all(),
+            false => Ok(()),
+        })
         .map_err(|e| Error::io("write", tmp.path(), e))?;
     tmp.persist(path)
         .map_err(|e| Error::io("replace", path, e.error))?;
     // Make the rename itself durable (best effort: not every platform can
     // open a folder for syncing).
-    if let Ok(d) = std::fs::File::open(dir) {
-        let _ = d.sync_all();
+    if flush {
+        if let Ok(d) = std::fs::File::open(dir) {
+            let _ = d.sync_all();
+        }
     }
     Ok(())
 }

@@ -54,7 +54,6 @@ pub fn load(root: &Path, config: &Config, opts: &LoadOptions) -> Result<Content>
             .help("create `content/` and put Markdown files in it, or run `herald init`")
             .into());
     }
-    crate::trace::mark("content load");
     let (found, other_files) = walk(&content_dir)?;
     crate::trace::mark("walk");
     let bundle_dirs: BTreeSet<String> = found
@@ -448,11 +447,10 @@ fn parse_file(root: &Path, f: &Found, cache: Option<&PageCache>) -> Result<ReadF
         }
     };
     let text_key = page_cache::text_key(&text);
-    if f.kind != Kind::Section {
-        if let Some((page, record)) = cache.and_then(|c| c.get(&f.rel, text_key, &text, stamp)) {
-            let page = with_body(page, text, text_key, record.body_start());
-            return Ok((Parsed::Page(Box::new(page)), Some((record, false))));
-        }
+    // (`cache` is `None` for a section.)
+    if let Some((page, record)) = cache.and_then(|c| c.get(&f.rel, text_key, &text, stamp)) {
+        let page = with_body(page, text, text_key, record.body_start());
+        return Ok((Parsed::Page(Box::new(page)), Some((record, false))));
     }
     let split = front_matter::split(&f.file, &text)?;
     match f.kind {

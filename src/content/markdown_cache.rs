@@ -190,24 +190,11 @@ impl MarkdownCache {
     }
 }
 
-/// Replaces the file `name` of the cache folder with `bytes`, by renaming
-/// a temporary file over it. Not flushed to disk: a cache lost in a crash
-/// costs the next build time, and a torn one reads as empty.
+/// Replaces the file `name` of the cache folder with `bytes`. Not flushed
+/// to disk: a cache lost in a crash costs the next build time, and a torn
+/// one reads as empty.
 pub(super) fn write_cache_file(root: &Path, name: &str, bytes: &[u8]) -> crate::error::Result<()> {
-    use std::io::Write;
-    let dir = root.join(CACHE_DIR);
-    std::fs::create_dir_all(&dir).map_err(|e| crate::error::Error::io("create", &dir, e))?;
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".herald.")
-        .suffix(".tmp")
-        .tempfile_in(&dir)
-        .map_err(|e| crate::error::Error::io("create a temporary file in", &dir, e))?;
-    tmp.write_all(bytes)
-        .map_err(|e| crate::error::Error::io("write", tmp.path(), e))?;
-    let path = dir.join(name);
-    tmp.persist(&path)
-        .map_err(|e| crate::error::Error::io("replace", &path, e.error))?;
-    Ok(())
+    crate::atomic_file::replace_unflushed(&root.join(CACHE_DIR).join(name), bytes)
 }
 
 impl Entry {

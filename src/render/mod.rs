@@ -215,7 +215,7 @@ impl<'a> Ctx<'a> {
         let file = Output::file_for_url_path(path);
         let key = self.reuse.map(|_| {
             let mut k = InputKey::new("output");
-            k.u128(shared.key.finish()).str(template).str(path);
+            k.u128(shared.key).str(template).str(path);
             key_vars(&mut k);
             k.finish()
         });
@@ -287,25 +287,30 @@ type Vars = Vec<(&'static str, Value)>;
 #[derive(Clone)]
 struct Shared {
     context: tera::Context,
-    key: InputKey,
+    /// Finished as each variable is added, not once per output that uses it.
+    key: u128,
 }
 
 impl Shared {
     /// An empty context; `templates_key` is `None` for templates whose
     /// files are never reused (see [`render_over`]).
     fn new(templates_key: Option<u128>) -> Shared {
-        let mut key = InputKey::new("template context");
-        key.u128(templates_key.unwrap_or_default());
         Shared {
             context: tera::Context::new(),
-            key,
+            key: InputKey::new("template context")
+                .u128(templates_key.unwrap_or_default())
+                .finish(),
         }
     }
 
     /// Adds a variable to the context and to its key.
     fn insert(&mut self, name: &str, value: &(impl serde::Serialize + ?Sized)) {
         self.context.insert(name, value);
-        self.key.str(name).json(value);
+        self.key = InputKey::new("template context")
+            .u128(self.key)
+            .str(name)
+            .json(value)
+            .finish();
     }
 
     /// A copy with one more variable.
