@@ -260,7 +260,7 @@ fn write_full(
     staging: tempfile::TempDir,
 ) -> Result<WriteStats> {
     let stamps = write_entries(entries, staging.path())?;
-    Manifest::from_written(entries, &stamps).write(&staging.path().join(MANIFEST))?;
+    Manifest::write(&staging.path().join(MANIFEST), entries, &stamps)?;
 
     let staged = staging.keep();
     if out_dir.exists() {
@@ -338,13 +338,22 @@ struct Plan {
 /// in a way renaming files cannot follow (a file where a folder was, or the
 /// other way round): then everything is written afresh.
 fn plan(entries: &[Entry<'_>], old: &Manifest, out_dir: &Path) -> Option<Plan> {
-    let old_dirs = ancestors(old.files.keys().map(String::as_str));
-    let new_files: HashSet<&str> = entries.iter().map(|e| e.rel).collect();
-    let new_dirs = ancestors(new_files.iter().copied());
-    if new_files.iter().any(|f| old_dirs.contains(f))
-        || new_dirs.iter().any(|d| old.files.contains_key(*d))
-    {
-        return None;
+    // The usual rebuild makes the same files as the last one: then no file
+    // can stand where a folder was, and none is removed.
+    let same_files =
+        entries.len() == old.files.len() && entries.iter().all(|e| old.files.contains_key(e.rel));
+    let new_files: HashSet<&str> = match same_files {
+        true => HashSet::new(),
+        false => entries.iter().map(|e| e.rel).collect(),
+    };
+    if !same_files {
+        let old_dirs = ancestors(old.files.keys().map(String::as_str));
+        let new_dirs = ancestors(new_files.iter().copied());
+        if new_files.iter().any(|f| old_dirs.contains(f))
+            || new_dirs.iter().any(|d| old.files.contains_key(*d))
+        {
+            return None;
+        }
     }
     let checked: Vec<Option<Stamp>> = entries
         .par_iter()
@@ -377,12 +386,14 @@ fn plan(entries: &[Entry<'_>], old: &Manifest, out_dir: &Path) -> Option<Plan> {
             None => plan.write.push(i),
         }
     }
-    plan.remove = old
-        .files
-        .keys()
-        .filter(|f| !new_files.contains(f.as_str()))
-        .cloned()
-        .collect();
+    if !same_files {
+        plan.remove = old
+            .files
+            .keys()
+            .filter(|f| !new_files.contains(f.as_str()))
+            .cloned()
+            .collect();
+    }
     Some(plan)
 }
 
@@ -438,8 +449,13 @@ fn write_incremental(
         if plan.rekeyed {
             // Nothing written: every entry is unchanged, in entry order.
             let stamps: Vec<Stamp> = plan.unchanged.iter().map(|(_, s)| *s).collect();
-            let text = Manifest::from_written(entries, &stamps).text();
-            crate::atomic_file::replace(&out_dir.join(MANIFEST), text.as_bytes())?;
+            // Written beside, then renamed over the old one: never torn.
+            let staging = staging_dir(parent, name, "new")?;
+            let new_manifest = staging.path().join("manifest");
+            Manifest::write(&new_manifest, entries, &stamps)?;
+            let manifest = out_dir.join(MANIFEST);
+            std::fs::rename(&new_manifest, &manifest)
+                .map_err(|e| Error::io("move into place", &manifest, e))?;
         }
         return Ok(stats);
     }
@@ -463,7 +479,7 @@ fn write_incremental(
         .map(|s| s.expect("every entry"))
         .collect();
     let new_manifest = stage.join("manifest");
-    Manifest::from_written(entries, &stamps).write(&new_manifest)?;
+    Manifest::write(&new_manifest, entries, &stamps)?;
 
     // 2. Apply, remembering each step so that an error can undo them all.
     let mut done: Vec<Done> = Vec::new();
@@ -715,7 +731,7 @@ impl Entry<'_> {
 }
 
 /// A file as a build left it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 struct Stamp {
     len: u64,
     digest: u64,
@@ -763,123 +779,56 @@ pub(crate) fn file_identity(meta: &std::fs::Metadata) -> (i128, u64) {
     (mtime, ino)
 }
 
-/// `.herald-manifest`: a header line, then `len digest mtime ino key path`
-/// per file (`key` is `-` for a file without an input key).
+/// `.herald-manifest`: what the last build left in the output folder, each
+/// file's [`Stamp`] by its path. Encoded with bincode after a version tag:
+/// it is read and written whole on every build, and a text format took
+/// tens of milliseconds to print and parse at 10,000 pages.
 struct Manifest {
     files: HashMap<String, Stamp>,
 }
 
 impl Manifest {
-    fn header() -> String {
-        // The digest of a fixed text guards against the digest function changing.
-        format!("herald-manifest 2 {:016x}", digest(b"herald"))
-    }
-
-    fn from_written(entries: &[Entry<'_>], stamps: &[Stamp]) -> Manifest {
-        Manifest {
-            files: entries
-                .iter()
-                .zip(stamps)
-                .map(|(e, s)| (e.rel.to_string(), *s))
-                .collect(),
-        }
+    /// Changes when the layout or the digest function does (the digest of a
+    /// fixed text is part of it).
+    fn version() -> (&'static str, u64) {
+        ("herald-manifest 3", digest(b"herald"))
     }
 
     /// The manifest of `out_dir`, when there is a readable one of this version.
     fn read(out_dir: &Path) -> Option<Manifest> {
-        let text = std::fs::read_to_string(out_dir.join(MANIFEST)).ok()?;
-        let mut lines = text.lines();
-        if lines.next()? != Self::header() {
-            return None;
-        }
-        let mut files = HashMap::new();
-        for line in lines {
-            let mut parts = line.splitn(6, ' ');
-            let len = parts.next()?.parse().ok()?;
-            let digest = u64::from_str_radix(parts.next()?, 16).ok()?;
-            let mtime = parts.next()?.parse().ok()?;
-            let ino = parts.next()?.parse().ok()?;
-            let key = match parts.next()? {
-                "-" => None,
-                hex => Some(u128::from_str_radix(hex, 16).ok()?),
-            };
-            let path = parts.next()?;
-            files.insert(
-                path.to_string(),
-                Stamp {
-                    len,
-                    digest,
-                    mtime,
-                    ino,
-                    key,
-                },
-            );
-        }
-        Some(Manifest { files })
+        let bytes = std::fs::read(out_dir.join(MANIFEST)).ok()?;
+        let ((tag, check), files): ((String, u64), HashMap<String, Stamp>) =
+            bincode::deserialize(&bytes).ok()?;
+        ((tag.as_str(), check) == Self::version()).then_some(Manifest { files })
     }
 
-    fn write(&self, path: &Path) -> Result<()> {
-        std::fs::write(path, self.text()).map_err(|e| Error::io("write", path, e))
-    }
-
-    fn text(&self) -> String {
-        let mut rows: Vec<(&String, &Stamp)> = self
-            .files
-            .iter()
-            // A path that would break the line format is left out, so it is always rewritten.
-            .filter(|(p, _)| !p.contains(['\n', '\r']))
-            .collect();
-        rows.sort_unstable_by_key(|(p, _)| p.as_str());
-        let mut text = String::with_capacity(rows.len() * 80 + 40);
-        text.push_str(&Self::header());
-        text.push('\n');
-        for (p, s) in rows {
-            use std::fmt::Write as _;
-            let _ = match s.key {
-                Some(k) => writeln!(
-                    text,
-                    "{} {:016x} {} {} {k:032x} {p}",
-                    s.len, s.digest, s.mtime, s.ino
-                ),
-                None => writeln!(
-                    text,
-                    "{} {:016x} {} {} - {p}",
-                    s.len, s.digest, s.mtime, s.ino
-                ),
-            };
+    /// Writes the manifest of `entries`, as `stamps` (in the same order)
+    /// describe their files, to `path`. Not flushed: a manifest lost in a
+    /// crash makes the next build a full one, and one older than the files
+    /// only makes it write more (their stamps no longer match).
+    fn write(path: &Path, entries: &[Entry<'_>], stamps: &[Stamp]) -> Result<()> {
+        use serde::ser::{SerializeMap, Serializer};
+        // Encoded as a map straight from the entries, with no map built.
+        struct Rows<'a>(&'a [Entry<'a>], &'a [Stamp]);
+        impl serde::Serialize for Rows<'_> {
+            fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+                let mut map = s.serialize_map(Some(self.0.len()))?;
+                for (e, stamp) in self.0.iter().zip(self.1) {
+                    map.serialize_entry(e.rel, stamp)?;
+                }
+                map.end()
+            }
         }
-        text
+        let bytes = bincode::serialize(&(Self::version(), Rows(entries, stamps)))
+            .map_err(|e| Error::Other(format!("cannot encode the manifest: {e}")))?;
+        std::fs::write(path, bytes).map_err(|e| Error::io("write", path, e))
     }
 }
 
-/// A fast 64-bit digest of `bytes` (wyhash-style multiply-fold over 16-byte
-/// blocks, several GB/s): tells whether a file's bytes changed since the last
-/// build. Not cryptographic; the length is compared too.
+/// A fast 64-bit digest of `bytes` (XXH3): tells whether a file's bytes
+/// changed since the last build. Not cryptographic; the length is compared too.
 fn digest(bytes: &[u8]) -> u64 {
-    const P0: u64 = 0xa076_1d64_78bd_642f;
-    const P1: u64 = 0xe703_7ed1_a0b4_28db;
-    const P2: u64 = 0x8ebc_6af0_9c88_c6e3;
-    const P3: u64 = 0x5899_65cc_7537_4cc3;
-    fn mum(a: u64, b: u64) -> u64 {
-        let r = (a as u128).wrapping_mul(b as u128);
-        (r as u64) ^ ((r >> 64) as u64)
-    }
-    fn word(b: &[u8]) -> u64 {
-        u64::from_le_bytes(b.try_into().expect("8 bytes"))
-    }
-    let mut seed = P0 ^ (bytes.len() as u64).wrapping_mul(P3);
-    let mut blocks = bytes.chunks_exact(16);
-    for b in &mut blocks {
-        seed ^= mum(word(&b[..8]) ^ P1, word(&b[8..]) ^ seed);
-    }
-    let rest = blocks.remainder();
-    let mut tail = [0u8; 16];
-    tail[..rest.len()].copy_from_slice(rest);
-    seed ^= mum(
-        word(&tail[..8]) ^ P1,
-        word(&tail[8..]) ^ seed ^ rest.len() as u64,
-    );
-    mum(seed ^ P2, (bytes.len() as u64) ^ P3)
+    xxhash_rust::xxh3::xxh3_64(bytes)
 }
 
 #[cfg(test)]
@@ -1063,7 +1012,7 @@ mod tests {
             ("gone/index.html", "gone"),
         ]);
         write_atomically(&old, &out).unwrap();
-        let snapshot = |dir: &Path| -> Vec<(String, String, u64)> {
+        let snapshot = |dir: &Path| -> Vec<(String, Vec<u8>, u64)> {
             let mut v: Vec<_> = walkdir::WalkDir::new(dir)
                 .into_iter()
                 .map(|e| e.unwrap())
@@ -1071,7 +1020,7 @@ mod tests {
                 .map(|e| {
                     (
                         e.path().strip_prefix(dir).unwrap().display().to_string(),
-                        std::fs::read_to_string(e.path()).unwrap(),
+                        std::fs::read(e.path()).unwrap(),
                         inode(e.path()),
                     )
                 })
