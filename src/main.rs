@@ -13,7 +13,10 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let args = cli::Cli::parse();
-    match run(args) {
+    let result = run(args);
+    // Cache files still being written are finished, not left half-made.
+    herald::atomic_file::wait_for_background();
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("{e}");

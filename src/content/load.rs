@@ -48,12 +48,26 @@ enum Kind {
 /// Loads, checks and renders everything under `root/content`.
 /// Every problem found is reported, not just the first.
 pub fn load(root: &Path, config: &Config, opts: &LoadOptions) -> Result<Content> {
+    load_then(root, config, opts, &|_| {})
+}
+
+/// [`load`], calling `permalinks_known` with the published pages (in no
+/// particular order) as soon as their permalinks are final and no problem
+/// was found, while their Markdown renders.
+pub fn load_then(
+    root: &Path,
+    config: &Config,
+    opts: &LoadOptions,
+    permalinks_known: &(dyn Fn(&[Page]) + Sync),
+) -> Result<Content> {
     let content_dir = root.join(CONTENT_DIR);
     if !content_dir.is_dir() {
         return Err(Diagnostic::new(CONTENT_DIR, "no content folder")
             .help("create `content/` and put Markdown files in it, or run `herald init`")
             .into());
     }
+    // The caches an earlier load of this process is still writing.
+    crate::atomic_file::wait_for_background();
     let (found, other_files) = walk(&content_dir)?;
     crate::trace::mark("walk");
     let bundle_dirs: BTreeSet<String> = found
@@ -104,9 +118,14 @@ pub fn load(root: &Path, config: &Config, opts: &LoadOptions) -> Result<Content>
 
     if opts.cache && (reparsed > 0 || records.len() != page_cache.len()) {
         // Losing the cache costs time, never correctness: an error is ignored.
-        let _ = PageCache::write(root, &records);
+        let root = root.to_path_buf();
+        crate::atomic_file::in_background(move || {
+            let _ = PageCache::write(&root, &page_cache, &records);
+        });
+    } else {
+        // Freed off this thread: it holds every page's encoding.
+        std::thread::spawn(move || drop((page_cache, records)));
     }
-    drop((page_cache, records));
 
     // Bundle assets and loose files.
     let mut assets = Vec::new();
@@ -212,14 +231,25 @@ pub fn load(root: &Path, config: &Config, opts: &LoadOptions) -> Result<Content>
         .iter()
         .map(|p| cache.take(&cache_name(&p.file)))
         .collect();
-    let page_results: Vec<_> = pages
-        .par_iter()
-        .zip(cached)
-        .map(|(p, cached)| {
-            let input = md_key(p.text_key, p.body_start);
-            render_one(&p.file, &|| p.markdown(root), p.body_line, input, cached)
-        })
-        .collect();
+    // The caller's work that needs only the pages' permalinks goes on
+    // meanwhile (while the Markdown renders on the other core).
+    let (_, page_results) = rayon::join(
+        || {
+            if problems.is_empty() {
+                permalinks_known(&pages)
+            }
+        },
+        || -> Vec<_> {
+            pages
+                .par_iter()
+                .zip(cached)
+                .map(|(p, cached)| {
+                    let input = md_key(p.text_key, p.body_start);
+                    render_one(&p.file, &|| p.markdown(root), p.body_line, input, cached)
+                })
+                .collect()
+        },
+    );
     // What each page's rendering depended on, for the next build's cache.
     let mut lookups: Vec<(u128, Vec<Lookup>)> = Vec::with_capacity(pages.len());
     let mut all_reused = cache.is_empty();
@@ -251,15 +281,20 @@ pub fn load(root: &Path, config: &Config, opts: &LoadOptions) -> Result<Content>
     }
 
     if opts.cache && !all_reused {
-        // Written before the pages are sorted, while `lookups` follows them.
+        // Made before the pages are sorted, while `lookups` follows them.
+        let next_cache: Vec<(String, markdown_cache::Entry)> = pages
+            .iter()
+            .zip(lookups)
+            .map(|(p, (input, l))| {
+                let entry = markdown_cache::Entry::new(input, l, &p.rendered);
+                (cache_name(&p.file), entry)
+            })
+            .collect();
         // Losing the cache costs time, never correctness: an error is ignored.
-        let _ = MarkdownCache::write(
-            root,
-            pages
-                .iter()
-                .zip(&lookups)
-                .map(|(p, (input, l))| (cache_name(&p.file), *input, l.as_slice(), &p.rendered)),
-        );
+        let root = root.to_path_buf();
+        crate::atomic_file::in_background(move || {
+            let _ = MarkdownCache::write(&root, &next_cache);
+        });
     }
     pages.sort_by(|a, b| a.rel.cmp(&b.rel));
     let mut content = Content {

@@ -40,15 +40,6 @@ pub struct Entry {
     word_count: usize,
 }
 
-/// The same, borrowed, for writing.
-#[derive(Serialize)]
-struct EntryRef<'a> {
-    input: u128,
-    lookups: &'a [Lookup],
-    summary: &'a Option<String>,
-    word_count: usize,
-}
-
 /// A question the rendering asked, and the answer it got.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Lookup {
@@ -163,41 +154,28 @@ impl MarkdownCache {
         self.entries.is_empty()
     }
 
-    /// Writes the entries, replacing the cache atomically. A cache that
-    /// cannot be written costs the next build time, not correctness: the
+    /// Writes the entries, by file (relative to the site root), replacing
+    /// the cache atomically. Not flushed to disk: a cache lost in a crash
+    /// costs the next build time, and a torn one reads as empty, so the
     /// caller may ignore the error.
-    pub fn write<'a>(
-        root: &Path,
-        entries: impl Iterator<Item = (String, u128, &'a [Lookup], &'a Rendered)>,
-    ) -> crate::error::Result<()> {
-        let rows: Vec<(String, EntryRef<'_>)> = entries
-            .map(|(file, input, lookups, rendered)| {
-                (
-                    file,
-                    EntryRef {
-                        input,
-                        lookups,
-                        summary: &rendered.summary,
-                        word_count: rendered.word_count,
-                    },
-                )
-            })
-            .collect();
-        let bytes = bincode::serialize(&rows).map_err(|e| {
-            crate::error::Error::Other(format!("cannot encode the Markdown cache: {e}"))
-        })?;
-        write_cache_file(root, FILE, &bytes)
+    pub fn write(root: &Path, entries: &[(String, Entry)]) -> crate::error::Result<()> {
+        crate::atomic_file::replace_unflushed_by(&Self::path(root), |w| {
+            bincode::serialize_into(w, entries).map_err(std::io::Error::other)
+        })
     }
 }
 
-/// Replaces the file `name` of the cache folder with `bytes`. Not flushed
-/// to disk: a cache lost in a crash costs the next build time, and a torn
-/// one reads as empty.
-pub(super) fn write_cache_file(root: &Path, name: &str, bytes: &[u8]) -> crate::error::Result<()> {
-    crate::atomic_file::replace_unflushed(&root.join(CACHE_DIR).join(name), bytes)
-}
-
 impl Entry {
+    /// What the rendering of `input` (with its `lookups`) leaves to the next build.
+    pub fn new(input: u128, lookups: Vec<Lookup>, rendered: &Rendered) -> Entry {
+        Entry {
+            input,
+            lookups,
+            summary: rendered.summary.clone(),
+            word_count: rendered.word_count,
+        }
+    }
+
     /// When rendering `input` with the lookups of `recorder` would give the
     /// same as last time: the rendering with only its summary and word count
     /// (see [`Rendered::deferred`]), and the lookups.
@@ -240,7 +218,10 @@ mod tests {
         let key = input_key(1, 0, true, false);
         MarkdownCache::write(
             dir.path(),
-            [("content/b.md".to_string(), key, &lookups[..], &r)].into_iter(),
+            &[(
+                "content/b.md".to_string(),
+                Entry::new(key, lookups.clone(), &r),
+            )],
         )
         .unwrap();
 

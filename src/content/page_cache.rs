@@ -63,7 +63,16 @@ pub struct Record {
     stamp: Option<FileStamp>,
     text_key: u128,
     body_start: usize,
-    page: Vec<u8>,
+    page: Encoded,
+}
+
+/// A page encoded without its body.
+enum Encoded {
+    /// Just parsed.
+    Fresh(Vec<u8>),
+    /// As the cache it was found in holds it, at these bytes: written back
+    /// from there, not copied.
+    Cached(std::ops::Range<usize>),
 }
 
 /// The hash of a Markdown file's text that finds its entry.
@@ -148,8 +157,8 @@ impl PageCache {
         e: &IndexEntry,
         stamp: Option<FileStamp>,
     ) -> Option<(Page, Record)> {
-        let encoded = &self.bytes[e.start..e.start + e.len];
-        let mut page: Page = bincode::deserialize(encoded).ok()?;
+        let range = e.start..e.start + e.len;
+        let mut page: Page = bincode::deserialize(&self.bytes[range.clone()]).ok()?;
         page.text_key = e.text_key;
         page.body_start = e.body_start;
         let record = Record {
@@ -157,7 +166,7 @@ impl PageCache {
             stamp,
             text_key: e.text_key,
             body_start: e.body_start,
-            page: encoded.to_vec(),
+            page: Encoded::Cached(range),
         };
         Some((page, record))
     }
@@ -172,34 +181,47 @@ impl PageCache {
         self.index.is_empty()
     }
 
-    /// Replaces the cache with `records`. Not flushed to disk: a cache lost
-    /// in a crash costs the next build time, and a torn one reads as empty.
-    pub fn write(root: &Path, records: &[Record]) -> crate::error::Result<()> {
+    /// Replaces the cache with `records` (those found in a cache were found
+    /// in `found_in`). Not flushed to disk: a cache lost in a crash costs the
+    /// next build time, and a torn one reads as empty.
+    pub fn write(
+        root: &Path,
+        found_in: &PageCache,
+        records: &[Record],
+    ) -> crate::error::Result<()> {
+        fn encoded<'a>(found_in: &'a PageCache, r: &'a Record) -> &'a [u8] {
+            match &r.page {
+                Encoded::Fresh(bytes) => bytes,
+                Encoded::Cached(range) => &found_in.bytes[range.clone()],
+            }
+        }
         let mut start = 0;
         let index: HashMap<&str, IndexEntry> = records
             .iter()
             .map(|r| {
+                let len = encoded(found_in, r).len();
                 let e = IndexEntry {
                     stamp: r.stamp,
                     text_key: r.text_key,
                     body_start: r.body_start,
                     start,
-                    len: r.page.len(),
+                    len,
                 };
-                start += r.page.len();
+                start += len;
                 (r.rel.as_str(), e)
             })
             .collect();
         let head = bincode::serialize(&(build_id(), index)).map_err(|e| {
             crate::error::Error::Other(format!("cannot encode the page cache: {e}"))
         })?;
-        let mut bytes = Vec::with_capacity(8 + head.len() + start);
-        bytes.extend_from_slice(&(head.len() as u64).to_le_bytes());
-        bytes.extend_from_slice(&head);
-        for r in records {
-            bytes.extend_from_slice(&r.page);
-        }
-        super::markdown_cache::write_cache_file(root, FILE, &bytes)
+        let path = Self::path(root);
+        crate::atomic_file::replace_unflushed_by(&path, |w| {
+            w.write_all(&(head.len() as u64).to_le_bytes())?;
+            w.write_all(&head)?;
+            records
+                .iter()
+                .try_for_each(|r| w.write_all(encoded(found_in, r)))
+        })
     }
 }
 
@@ -220,7 +242,7 @@ impl Record {
             stamp,
             text_key,
             body_start,
-            page: bincode::serialize(page).ok()?,
+            page: Encoded::Fresh(bincode::serialize(page).ok()?),
         })
     }
 
@@ -273,7 +295,7 @@ mod tests {
         let body_start = text.find("Hello").unwrap();
         let p = page(text, body_start);
         let record = Record::new(&p, text, text_key(text), body_start, Some((9, 100, 7))).unwrap();
-        PageCache::write(dir.path(), &[record]).unwrap();
+        PageCache::write(dir.path(), &PageCache::default(), &[record]).unwrap();
 
         let cache = PageCache::read(dir.path());
         assert_eq!(cache.len(), 1);
@@ -283,10 +305,9 @@ mod tests {
         got.body = text[body_start..].to_string();
         assert_eq!(format!("{got:?}"), format!("{p:?}"));
         // Written back as read, it reads the same.
-        PageCache::write(dir.path(), &[record]).unwrap();
-        let (_, record) = PageCache::read(dir.path())
-            .get("news/a.md", text_key(text), text, None)
-            .unwrap();
+        PageCache::write(dir.path(), &cache, &[record]).unwrap();
+        let reread = PageCache::read(dir.path());
+        let (_, record) = reread.get("news/a.md", text_key(text), text, None).unwrap();
         let (mut again, _) = PageCache::read(dir.path())
             .get("news/a.md", text_key(text), text, None)
             .unwrap();
@@ -298,7 +319,7 @@ mod tests {
         assert!(cache.get_unchanged("news/a.md", (9, 101, 7)).is_none());
         assert!(cache.get_unchanged("news/a.md", (9, 100, 8)).is_none());
         // Written back with no trusted stamp, it is found by its text only.
-        PageCache::write(dir.path(), &[record]).unwrap();
+        PageCache::write(dir.path(), &reread, &[record]).unwrap();
         let cache = PageCache::read(dir.path());
         assert!(cache.get_unchanged("news/a.md", (9, 100, 7)).is_none());
         assert!(cache.get("news/a.md", text_key(text), text, None).is_some());
@@ -337,6 +358,7 @@ mod tests {
         let at = text.find("Hi").unwrap();
         PageCache::write(
             dir.path(),
+            &PageCache::default(),
             &[Record::new(&page(text, at), text, text_key(text), at, None).unwrap()],
         )
         .unwrap();
