@@ -4,7 +4,7 @@
 use crate::config::Config;
 use crate::content::{self, Content, LoadOptions};
 use crate::error::{Diagnostic, Error, Result};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 /// A taxonomy such as `tags`, with its terms.
@@ -44,7 +44,18 @@ impl Site {
 
     /// Loads content from `root` with an already loaded configuration.
     pub fn load_with_config(root: &Path, config: Config, opts: &LoadOptions) -> Result<Site> {
-        let content = content::load(root, &config, opts)?;
+        Self::load_then(root, config, opts, &|_| {})
+    }
+
+    /// [`Site::load_with_config`], calling `permalinks_known` as
+    /// [`content::load_then`] does.
+    pub fn load_then(
+        root: &Path,
+        config: Config,
+        opts: &LoadOptions,
+        permalinks_known: &(dyn Fn(&[content::Page]) + Sync),
+    ) -> Result<Site> {
+        let content = content::load_then(root, &config, opts, permalinks_known)?;
         let taxonomies = collect_taxonomies(&config, &content)?;
         Ok(Site {
             root: root.to_path_buf(),
@@ -70,6 +81,7 @@ fn collect_taxonomies(config: &Config, content: &Content) -> Result<Vec<Taxonomy
     let known: Vec<&str> = config.taxonomies.iter().map(|t| t.name.as_str()).collect();
     let mut terms: BTreeMap<&str, BTreeMap<String, Term>> =
         known.iter().map(|n| (*n, BTreeMap::new())).collect();
+    let mut slugs: HashMap<&str, String> = HashMap::new();
     let order = content.dated_pages_newest_first();
     let undated = (0..content.pages.len()).filter(|&i| content.pages[i].date.is_none());
     for i in order.into_iter().chain(undated) {
@@ -88,7 +100,10 @@ fn collect_taxonomies(config: &Config, content: &Content) -> Result<Vec<Taxonomy
                 continue;
             };
             for value in values {
-                let slug = slug::slugify(value);
+                // Tags repeat across thousands of pages: each is slugified once.
+                let slug = slugs
+                    .entry(value.as_str())
+                    .or_insert_with(|| slug::slugify(value));
                 if slug.is_empty() {
                     problems.push(
                         Diagnostic::new(
@@ -99,12 +114,18 @@ fn collect_taxonomies(config: &Config, content: &Content) -> Result<Vec<Taxonomy
                     );
                     continue;
                 }
-                let term = map.entry(slug.clone()).or_insert_with(|| Term {
-                    name: value.clone(),
-                    slug,
-                    pages: Vec::new(),
-                });
-                if !term.pages.contains(&i) {
+                if !map.contains_key(slug.as_str()) {
+                    let term = Term {
+                        name: value.clone(),
+                        slug: slug.clone(),
+                        pages: Vec::new(),
+                    };
+                    map.insert(slug.clone(), term);
+                }
+                let term = map.get_mut(slug.as_str()).expect("inserted above");
+                // Pages come one at a time: a page naming the term twice
+                // ("Rust", "rust") can only be the last one listed.
+                if term.pages.last() != Some(&i) {
                     term.pages.push(i);
                 }
             }

@@ -262,21 +262,30 @@ impl<'a> Ctx<'a> {
         shared: &Shared,
         for_file: Option<&Path>,
     ) -> (String, Made) {
-        let Pager { path, items, view } = pager;
         let made = self.make(
-            &path,
+            &pager.path,
             template,
             shared,
             |k| {
-                k.str("paginator").json(&view);
-                for &j in items {
+                k.str("paginator")
+                    .str(pager.base_path)
+                    .u128(pager.index as u128)
+                    .u128(pager.count as u128)
+                    .u128(pager.total as u128);
+                for &j in pager.items {
                     k.u128(self.summary_keys[j]);
                 }
             },
-            || Ok(vec![("paginator", paginator_value(&view, items, self))]),
+            || {
+                let view = pager.view(&self.site.config);
+                Ok(vec![(
+                    "paginator",
+                    paginator_value(&view, pager.items, self),
+                )])
+            },
             for_file,
         );
-        (path, made)
+        (pager.path, made)
     }
 }
 
@@ -634,64 +643,78 @@ pub(crate) fn section_listing(site: &Site, dir: &str) -> Vec<usize> {
     idx
 }
 
-/// Splits `items` into pagers of `per` (0: one pager) under `base_path`.
 /// How many pagers on each side of the current one `paginator.pagers` lists.
 pub const PAGER_WINDOW: usize = 2;
 
-/// One pager of a list: its URL path, its pages, and the paginator without
-/// the pages.
+/// One pager of a list: its URL path, its pages, and what its paginator is
+/// made of.
 struct Pager<'a> {
     path: String,
     items: &'a [usize],
-    view: PaginatorView,
+    /// The list's path, this pager's number (from 1), how many pagers the
+    /// list has and how many items: all that [`Pager::view`] is made of,
+    /// with the site's base URL (in every output's key).
+    base_path: &'a str,
+    index: usize,
+    count: usize,
+    total: usize,
 }
 
-fn paginate<'a>(ctx: &Ctx<'_>, items: &'a [usize], per: usize, base_path: &str) -> Vec<Pager<'a>> {
+impl Pager<'_> {
+    /// The paginator a template sees, without its pages.
+    fn view(&self, c: &crate::config::Config) -> PaginatorView {
+        let (k, n) = (self.index, self.count);
+        let link = |k: usize| c.url(&pager_path(self.base_path, k));
+        // A window of pagers around this one: listing all of them on
+        // every pager would grow with the square of the list.
+        let window = k.saturating_sub(PAGER_WINDOW).max(1)..=(k + PAGER_WINDOW).min(n);
+        PaginatorView {
+            pages: Vec::new(),
+            current_index: k,
+            number_pagers: n,
+            total_pages: self.total,
+            first: link(1),
+            last: link(n),
+            previous: (k > 1).then(|| link(k - 1)),
+            next: (k < n).then(|| link(k + 1)),
+            pagers: window
+                .map(|index| PagerLink {
+                    index,
+                    permalink: link(index),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// The URL path of pager `k` (from 1) of the list at `base_path`.
+fn pager_path(base_path: &str, k: usize) -> String {
+    if k == 1 {
+        base_path.to_string()
+    } else {
+        format!("{base_path}page/{k}/")
+    }
+}
+
+/// Splits `items` into pagers of `per` (0: one pager) under `base_path`.
+fn paginate<'a>(items: &'a [usize], per: usize, base_path: &'a str) -> Vec<Pager<'a>> {
     let per = if per == 0 { items.len().max(1) } else { per };
     let chunks: Vec<&[usize]> = if items.is_empty() {
         vec![&[][..]]
     } else {
         items.chunks(per).collect()
     };
-    let n = chunks.len();
-    let c = &ctx.site.config;
-    let pager_path = |k: usize| {
-        if k == 1 {
-            base_path.to_string()
-        } else {
-            format!("{base_path}page/{k}/")
-        }
-    };
-    let link = |k: usize| c.url(&pager_path(k));
+    let count = chunks.len();
     chunks
         .into_iter()
         .enumerate()
-        .map(|(i, chunk)| {
-            let k = i + 1;
-            // A window of pagers around this one: listing all of them on
-            // every pager would grow with the square of the list.
-            let window = k.saturating_sub(PAGER_WINDOW).max(1)..=(k + PAGER_WINDOW).min(n);
-            let view = PaginatorView {
-                pages: Vec::new(),
-                current_index: k,
-                number_pagers: n,
-                total_pages: items.len(),
-                first: link(1),
-                last: link(n),
-                previous: (k > 1).then(|| link(k - 1)),
-                next: (k < n).then(|| link(k + 1)),
-                pagers: window
-                    .map(|index| PagerLink {
-                        index,
-                        permalink: link(index),
-                    })
-                    .collect(),
-            };
-            Pager {
-                path: pager_path(k),
-                items: chunk,
-                view,
-            }
+        .map(|(i, chunk)| Pager {
+            path: pager_path(base_path, i + 1),
+            items: chunk,
+            base_path,
+            index: i + 1,
+            count,
+            total: items.len(),
         })
         .collect()
 }
@@ -721,7 +744,7 @@ fn render_sections(ctx: &Ctx<'_>, out: &mut Out) {
         // What every pager of the section shares, serialized once.
         let mut shared = ctx.base.with("feeds", &feeds);
         shared.insert("section", &view);
-        let made: Vec<(String, Made)> = paginate(ctx, &listing, per, &s.path)
+        let made: Vec<(String, Made)> = paginate(&listing, per, &s.path)
             .into_par_iter()
             .map(|pager| ctx.make_pager(pager, template, &shared, s.file.as_deref()))
             .collect();
@@ -783,7 +806,7 @@ fn render_taxonomies(ctx: &Ctx<'_>, out: &mut Out) {
                 };
                 let mut shared = tax_shared.with("feeds", &feeds);
                 shared.insert("term", term_view);
-                paginate(ctx, &term.pages, per, &term_path)
+                paginate(&term.pages, per, &term_path)
                     .into_iter()
                     .map(|pager| ctx.make_pager(pager, "taxonomy_term.html", &shared, None))
                     .collect()
