@@ -8,6 +8,7 @@ use crate::site::Site;
 use crate::templates::Templates;
 use chrono::{DateTime, FixedOffset};
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 /// What to build, and how.
@@ -83,8 +84,24 @@ fn load_config(opts: &BuildOptions) -> Result<Config> {
 
 /// [`load`] with the configuration loaded.
 fn load_with(opts: &BuildOptions, config: Config) -> Result<(Site, Templates)> {
+    load_then(opts, config, &|_| {})
+}
+
+/// [`load_with`], calling `permalinks_known` as [`Site::load_then`] does.
+fn load_then(
+    opts: &BuildOptions,
+    config: Config,
+    permalinks_known: &(dyn Fn(&[crate::content::Page]) + Sync),
+) -> Result<(Site, Templates)> {
     let (site, templates) = rayon::join(
-        || Site::load_with_config(&opts.root, config.clone(), &opts.load_options()),
+        || {
+            Site::load_then(
+                &opts.root,
+                config.clone(),
+                &opts.load_options(),
+                permalinks_known,
+            )
+        },
         || Templates::load(&opts.root, &config),
     );
     match (site, templates) {
@@ -124,31 +141,43 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
     // Files the last build made from the same inputs are kept as they are,
     // and of the others only those whose bytes changed are written (see
     // `output`). What the last build made is read while the site loads.
+    // With nothing to keep, files go to disk as they are rendered, so that
+    // they need not all be in memory at once: into a new folder, where the
+    // pages' folders are made while their Markdown renders.
+    let first_build = !out_dir.join(output::MANIFEST).exists();
+    let early_stream: OnceLock<Result<output::Stream>> = OnceLock::new();
+    let make_stream = |pages: &[crate::content::Page]| {
+        let stream = output::Stream::beside(&out_dir)?;
+        let files: Vec<String> = pages
+            .iter()
+            .map(|p| Output::file_for_url_path(&p.path))
+            .collect();
+        stream.make_folders(files.iter().map(String::as_str))?;
+        Ok(stream)
+    };
     let (loaded, previous) = rayon::join(
-        || load_with(opts, config),
+        || {
+            load_then(opts, config, &|pages| {
+                if first_build {
+                    let _ = early_stream.set(make_stream(pages));
+                }
+            })
+        },
         || output::Previous::read(&out_dir),
     );
     let (site, templates) = loaded?;
     crate::trace::mark("loaded");
-    // With nothing to keep, files go to disk as they are rendered, so that
-    // they need not all be in memory at once.
-    let stream = match previous {
-        None => {
-            let stream = output::Stream::beside(&out_dir)?;
-            let pages: Vec<String> = site
-                .content
-                .pages
-                .iter()
-                .map(|p| Output::file_for_url_path(&p.path))
-                .collect();
-            stream.make_folders(pages.iter().map(String::as_str))?;
-            Some(stream)
-        }
-        Some(_) => None,
+    let stream = match (previous.is_some(), early_stream.into_inner()) {
+        (false, Some(stream)) => Some(stream?),
+        (false, None) => Some(make_stream(&site.content.pages)?),
+        // A manifest appeared meanwhile: the folder made for nothing goes.
+        (true, _) => None,
     };
     let output = crate::render::render_over(&site, &templates, previous.as_ref(), stream.as_ref())?;
     crate::trace::mark("rendered");
     output::write_over(&output, &out_dir, previous, stream)?;
+    // The caches the next build reads were written meanwhile.
+    crate::atomic_file::wait_for_background();
     crate::trace::mark("written");
     let report = BuildReport {
         pages: site.content.pages.len(),
