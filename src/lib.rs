@@ -14,6 +14,7 @@ pub mod comments;
 pub mod config;
 pub mod content;
 pub mod error;
+pub mod file_meta;
 pub mod input_key;
 pub mod ledger;
 pub mod markdown;

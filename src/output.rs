@@ -26,6 +26,7 @@
 //! left alone by incremental builds.
 
 use crate::error::{Error, Result};
+use crate::file_meta::{FileMeta, Folder};
 use rayon::prelude::*;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::io::Write;
@@ -118,6 +119,7 @@ impl Stream {
 /// What the last build left in the output folder, for a build to reuse.
 pub struct Previous {
     dir: PathBuf,
+    folder: Folder,
     manifest: Manifest,
 }
 
@@ -126,6 +128,7 @@ impl Previous {
     pub fn read(out_dir: &Path) -> Option<Previous> {
         Some(Previous {
             dir: out_dir.to_path_buf(),
+            folder: Folder::open(out_dir),
             manifest: Manifest::read(out_dir)?,
         })
     }
@@ -139,12 +142,11 @@ impl Previous {
         if stamp.key != key {
             return None;
         }
-        let file = self.dir.join(rel);
-        let meta = std::fs::symlink_metadata(&file).ok()?;
-        stamp.is_still(&meta).then_some(Kept {
+        let meta = self.folder.meta(rel, false).ok()?;
+        stamp.is_still(&meta).then(|| Kept {
             stamp: *stamp,
             key,
-            file,
+            file: self.dir.join(rel),
         })
     }
 }
@@ -355,6 +357,7 @@ fn plan(entries: &[Entry<'_>], old: &Manifest, out_dir: &Path) -> Option<Plan> {
             return None;
         }
     }
+    let folder = Folder::open(out_dir);
     let checked: Vec<Option<Stamp>> = entries
         .par_iter()
         .map(|e| {
@@ -367,7 +370,7 @@ fn plan(entries: &[Entry<'_>], old: &Manifest, out_dir: &Path) -> Option<Plan> {
                 return None;
             }
             // The file must still be what the last build left (not edited by hand).
-            let meta = std::fs::symlink_metadata(out_dir.join(e.rel)).ok()?;
+            let meta = folder.meta(e.rel, false).ok()?;
             was.is_still(&meta).then(|| Stamp::of(&meta, e))
         })
         .collect();
@@ -689,12 +692,12 @@ fn fingerprint(output: &Output) -> Result<Vec<Entry<'_>>> {
     );
     for (rel, src) in &output.copies {
         let m = std::fs::metadata(src).map_err(|e| Error::io("read", src, e))?;
-        let (mtime, ino) = file_identity(&m);
-        let id = format!("copy\0{}\0{}\0{}\0{}", src.display(), m.len(), mtime, ino);
+        let m = FileMeta::from_std(&m);
+        let id = format!("copy\0{}\0{}\0{}\0{}", src.display(), m.len, m.mtime, m.ino);
         entries.push(Entry {
             rel: rel.as_str(),
             src: Src::Copy(src.as_path()),
-            len: m.len(),
+            len: m.len,
             digest: digest(id.as_bytes()),
             key: None,
         });
@@ -726,7 +729,7 @@ impl Entry<'_> {
             }
         }
         .map_err(|e| Error::io("write", path, e))?;
-        Ok(Stamp::of(&meta, self))
+        Ok(Stamp::of(&FileMeta::from_std(&meta), self))
     }
 }
 
@@ -744,13 +747,12 @@ struct Stamp {
 }
 
 impl Stamp {
-    fn of(meta: &std::fs::Metadata, e: &Entry<'_>) -> Stamp {
-        let (mtime, ino) = file_identity(meta);
+    fn of(meta: &FileMeta, e: &Entry<'_>) -> Stamp {
         Stamp {
-            len: meta.len(),
+            len: meta.len,
             digest: e.digest,
-            mtime,
-            ino,
+            mtime: meta.mtime,
+            ino: meta.ino,
             key: e.key,
         }
     }
@@ -758,25 +760,9 @@ impl Stamp {
     /// True when the file `meta` describes is still the one this stamp was
     /// taken of: same length, mtime and inode (not edited or replaced by
     /// hand since).
-    fn is_still(&self, meta: &std::fs::Metadata) -> bool {
-        let (mtime, ino) = file_identity(meta);
-        meta.is_file() && (meta.len(), mtime, ino) == (self.len, self.mtime, self.ino)
+    fn is_still(&self, meta: &FileMeta) -> bool {
+        meta.is_file && (meta.len, meta.mtime, meta.ino) == (self.len, self.mtime, self.ino)
     }
-}
-
-/// A file's modification time (nanoseconds since 1970, -1 when unknown) and
-/// inode number: what changes when it is edited or replaced.
-pub(crate) fn file_identity(meta: &std::fs::Metadata) -> (i128, u64) {
-    let mtime = meta
-        .modified()
-        .ok()
-        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-        .map_or(-1, |d| d.as_nanos() as i128);
-    #[cfg(unix)]
-    let ino = std::os::unix::fs::MetadataExt::ino(meta);
-    #[cfg(not(unix))]
-    let ino = 0;
-    (mtime, ino)
 }
 
 /// `.herald-manifest`: what the last build left in the output folder, each

@@ -6,6 +6,7 @@ use super::page_cache::{self, PageCache};
 use super::{sort_pages, Content, Page, Section, CONTENT_DIR};
 use crate::config::{toml_to_json, Config};
 use crate::error::{line_of, Diagnostic, Error, Result};
+use crate::file_meta::{FileMeta, Folder};
 use crate::markdown::{self, RenderOptions, Rendered};
 use chrono::{DateTime, FixedOffset};
 use rayon::prelude::*;
@@ -68,8 +69,15 @@ pub fn load_then(
     }
     // The caches an earlier load of this process is still writing.
     crate::atomic_file::wait_for_background();
-    let (found, other_files) = walk(&content_dir)?;
-    crate::trace::mark("walk");
+    // The walk, and the caches the last build left, read side by side.
+    let read_caches = || match opts.cache {
+        true => rayon::join(|| PageCache::read(root), || MarkdownCache::read(root)),
+        false => Default::default(),
+    };
+    let (walked, (page_cache, mut cache)) = rayon::join(|| walk(&content_dir), read_caches);
+    let (found, other_files) = walked?;
+    crate::trace::mark("walk and caches");
+    let content_folder = Folder::open(&content_dir);
     let bundle_dirs: BTreeSet<String> = found
         .iter()
         .filter(|f| f.kind == Kind::Bundle)
@@ -78,15 +86,9 @@ pub fn load_then(
 
     // Pass 1: front matter, in parallel; a page whose file has not changed
     // since the last build is taken from the page cache.
-    let page_cache = if opts.cache {
-        PageCache::read(root)
-    } else {
-        PageCache::default()
-    };
-    crate::trace::mark("page cache read");
     let parsed: Vec<Result<ReadFile>> = found
         .par_iter()
-        .map(|f| parse_file(root, f, opts.cache.then_some(&page_cache)))
+        .map(|f| parse_file(root, &content_folder, f, opts.cache.then_some(&page_cache)))
         .collect();
     let mut problems: Vec<Diagnostic> = Vec::new();
     // Sized up front: pages are big, and each doubling of ten thousand of
@@ -171,11 +173,6 @@ pub fn load_then(
         }))
         .collect();
     let resolve = |target: &str| targets.get(target).map(|path| config.url(path));
-    let mut cache = if opts.cache {
-        MarkdownCache::read(root)
-    } else {
-        MarkdownCache::default()
-    };
     let md_key = |text_key: u128, body_start: usize| {
         markdown_cache::input_key(
             text_key,
@@ -333,7 +330,8 @@ pub fn reload_page(root: &Path, config: &Config, content: &Content, file: &Path)
         rel,
         kind,
     };
-    let (Parsed::Page(page), _) = parse_file(root, &found, None)? else {
+    let content_folder = Folder::open(&root.join(CONTENT_DIR));
+    let (Parsed::Page(page), _) = parse_file(root, &content_folder, &found, None)? else {
         return Err(not_a_page());
     };
     let mut page = *page;
@@ -455,11 +453,18 @@ enum Parsed {
 /// it holds this file unchanged (then the file is not even read: the page's
 /// body is left unread) or this file's text; and the page comes with its
 /// record for the next cache (and whether it was parsed afresh).
-fn parse_file(root: &Path, f: &Found, cache: Option<&PageCache>) -> Result<ReadFile> {
+fn parse_file(
+    root: &Path,
+    content: &Folder,
+    f: &Found,
+    cache: Option<&PageCache>,
+) -> Result<ReadFile> {
     let path = root.join(&f.file);
     let cache = cache.filter(|_| f.kind != Kind::Section);
     if let Some(cache) = cache.filter(|c| c.has_stamp(&f.rel)) {
-        let meta = std::fs::metadata(&path).map_err(|e| Error::io("read", &f.file, e))?;
+        let meta = content
+            .meta(&f.rel, true)
+            .map_err(|e| Error::io("read", &f.file, e))?;
         let stamp = page_cache::stamp_of(&meta);
         if let Some((mut page, record)) = stamp.and_then(|s| cache.get_unchanged(&f.rel, s)) {
             page.body_unread = true;
@@ -514,7 +519,7 @@ fn read_with_stamp(
     let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
     file.read_to_end(&mut bytes)?;
     let stamp = if stamp {
-        page_cache::stamp_of(&meta)
+        page_cache::stamp_of(&FileMeta::from_std(&meta))
     } else {
         None
     };

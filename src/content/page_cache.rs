@@ -17,6 +17,7 @@
 
 use super::markdown_cache::CACHE_DIR;
 use super::Page;
+use crate::file_meta::FileMeta;
 use crate::input_key::build_id;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -31,7 +32,7 @@ pub struct PageCache {
 }
 
 /// A file's length, modification time and inode (see
-/// [`crate::output::file_identity`]).
+/// [`crate::file_meta::FileMeta`]).
 pub type FileStamp = (u64, i128, u64);
 
 /// How long a file must have been left alone for its stamp to be trusted.
@@ -39,11 +40,9 @@ const SETTLED: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// The stamp of the file `meta` describes, if it can be trusted to change
 /// whenever the file does (see the module documentation).
-pub fn stamp_of(meta: &std::fs::Metadata) -> Option<FileStamp> {
-    let (mtime, ino) = crate::output::file_identity(meta);
-    let modified = meta.modified().ok()?;
-    let settled = modified.elapsed().is_ok_and(|age| age >= SETTLED);
-    (settled && mtime >= 0).then_some((meta.len(), mtime, ino))
+pub fn stamp_of(meta: &FileMeta) -> Option<FileStamp> {
+    let settled = meta.age() >= SETTLED;
+    (settled && meta.mtime >= 0).then_some((meta.len, meta.mtime, meta.ino))
 }
 
 #[derive(serde::Serialize, serde::Deserialize)]
@@ -332,6 +331,10 @@ mod tests {
         assert!(cache.get("news/b.md", text_key(text), text, None).is_none());
     }
 
+    fn meta(f: &Path) -> FileMeta {
+        FileMeta::from_std(&std::fs::metadata(f).unwrap())
+    }
+
     #[test]
     fn only_a_settled_file_has_a_stamp() {
         let dir = tempfile::tempdir().unwrap();
@@ -339,7 +342,7 @@ mod tests {
         std::fs::write(&f, "x").unwrap();
         // Just written: saved again within the clock's tick, it could keep
         // its mtime.
-        assert_eq!(stamp_of(&std::fs::metadata(&f).unwrap()), None);
+        assert_eq!(stamp_of(&meta(&f)), None);
         let old = std::time::SystemTime::now() - std::time::Duration::from_secs(60);
         std::fs::File::options()
             .write(true)
@@ -347,7 +350,7 @@ mod tests {
             .unwrap()
             .set_modified(old)
             .unwrap();
-        let (len, _, _) = stamp_of(&std::fs::metadata(&f).unwrap()).unwrap();
+        let (len, _, _) = stamp_of(&meta(&f)).unwrap();
         assert_eq!(len, 1);
     }
 

@@ -1,0 +1,151 @@
+//! The little a build needs to know of a file's metadata, looked up from
+//! an open folder.
+//!
+//! A rebuild looks at every content file and every output file it keeps:
+//! tens of thousands of `stat` calls. Made relative to a folder opened once,
+//! each resolves a short path (`posts/a/index.html`) rather than the whole
+//! path from `/`, with no path joined in memory first.
+
+use std::io;
+use std::path::{Path, PathBuf};
+
+/// A file's length, modification time, inode and kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileMeta {
+    pub len: u64,
+    /// Nanoseconds since 1970; -1 when unknown.
+    pub mtime: i128,
+    /// 0 where the platform has none.
+    pub ino: u64,
+    pub is_file: bool,
+}
+
+impl FileMeta {
+    /// From the standard library's metadata (of an open file, say).
+    pub fn from_std(meta: &std::fs::Metadata) -> FileMeta {
+        let mtime = meta
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map_or(-1, |d| d.as_nanos() as i128);
+        #[cfg(unix)]
+        let ino = std::os::unix::fs::MetadataExt::ino(meta);
+        #[cfg(not(unix))]
+        let ino = 0;
+        FileMeta {
+            len: meta.len(),
+            mtime,
+            ino,
+            is_file: meta.is_file(),
+        }
+    }
+
+    /// How long ago the file was last modified (zero if in the future or
+    /// unknown).
+    pub fn age(&self) -> std::time::Duration {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as i128);
+        match self.mtime {
+            m if m >= 0 && now > m => {
+                std::time::Duration::from_nanos(u64::try_from(now - m).unwrap_or(u64::MAX))
+            }
+            _ => std::time::Duration::ZERO,
+        }
+    }
+}
+
+/// A folder whose files are looked up by their path relative to it.
+pub struct Folder {
+    path: PathBuf,
+    #[cfg(unix)]
+    fd: Option<rustix::fd::OwnedFd>,
+}
+
+impl Folder {
+    /// The folder at `path`. Never fails: a folder that cannot be opened
+    /// (or a platform without `fstatat`) is looked up by joined paths, and
+    /// a missing one makes every lookup fail as it should.
+    pub fn open(path: &Path) -> Folder {
+        #[cfg(unix)]
+        let fd = {
+            use rustix::fs::{Mode, OFlags, CWD};
+            let flags = OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC;
+            rustix::fs::openat(CWD, path, flags, Mode::empty()).ok()
+        };
+        Folder {
+            path: path.to_path_buf(),
+            #[cfg(unix)]
+            fd,
+        }
+    }
+
+    /// The metadata of the file at `rel` (`/`-separated, relative to the
+    /// folder); a symbolic link is followed when `follow` is true.
+    pub fn meta(&self, rel: &str, follow: bool) -> io::Result<FileMeta> {
+        #[cfg(unix)]
+        if let Some(fd) = &self.fd {
+            use rustix::fs::{AtFlags, FileType};
+            let flags = match follow {
+                true => AtFlags::empty(),
+                false => AtFlags::SYMLINK_NOFOLLOW,
+            };
+            let st = rustix::fs::statat(fd, rel, flags)?;
+            let mtime = match st.st_mtime {
+                s if s >= 0 => i128::from(s) * 1_000_000_000 + st.st_mtime_nsec as i128,
+                _ => -1,
+            };
+            return Ok(FileMeta {
+                len: st.st_size as u64,
+                mtime,
+                ino: st.st_ino as u64,
+                is_file: FileType::from_raw_mode(st.st_mode as _) == FileType::RegularFile,
+            });
+        }
+        let path = self.path.join(rel);
+        let meta = match follow {
+            true => std::fs::metadata(path)?,
+            false => std::fs::symlink_metadata(path)?,
+        };
+        Ok(FileMeta::from_std(&meta))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn agrees_with_the_standard_library() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("a")).unwrap();
+        std::fs::write(dir.path().join("a/b.html"), "twelve bytes").unwrap();
+        let folder = Folder::open(dir.path());
+        let got = folder.meta("a/b.html", false).unwrap();
+        let std_meta = std::fs::metadata(dir.path().join("a/b.html")).unwrap();
+        assert_eq!(got, FileMeta::from_std(&std_meta));
+        assert_eq!(got.len, 12);
+        assert!(got.is_file);
+        assert!(!folder.meta("a", false).unwrap().is_file);
+        assert!(folder.meta("a/missing", false).is_err());
+        assert!(got.age() < std::time::Duration::from_secs(60));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn follows_a_symbolic_link_only_when_asked() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("real.md"), "x").unwrap();
+        std::os::unix::fs::symlink("real.md", dir.path().join("link.md")).unwrap();
+        let folder = Folder::open(dir.path());
+        assert!(folder.meta("link.md", true).unwrap().is_file);
+        assert!(!folder.meta("link.md", false).unwrap().is_file);
+    }
+
+    #[test]
+    fn a_missing_folder_finds_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let folder = Folder::open(&dir.path().join("nope"));
+        assert!(folder.meta("a", true).is_err());
+    }
+}
