@@ -38,7 +38,9 @@ pub struct Page {
     pub section: String,
     pub title: String,
     pub description: Option<String>,
+    #[serde(with = "date_parts")]
     pub date: Option<DateTime<FixedOffset>>,
+    #[serde(with = "date_parts")]
     pub updated: Option<DateTime<FixedOffset>>,
     pub draft: bool,
     pub slug: String,
@@ -98,6 +100,40 @@ mod json_text {
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<serde_json::Value, D::Error> {
         let text = String::deserialize(d)?;
         serde_json::from_str(&text).map_err(serde::de::Error::custom)
+    }
+}
+
+/// A date kept as seconds, nanoseconds and offset: the page cache decodes
+/// ten thousand of them per rebuild, and parsing RFC 3339 text showed up.
+mod date_parts {
+    use chrono::{DateTime, FixedOffset};
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    type Parts = Option<(i64, u32, i32)>;
+
+    pub fn serialize<S: Serializer>(
+        v: &Option<DateTime<FixedOffset>>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        let parts: Parts = v.map(|d| {
+            let offset = d.offset().local_minus_utc();
+            (d.timestamp(), d.timestamp_subsec_nanos(), offset)
+        });
+        parts.serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<DateTime<FixedOffset>>, D::Error> {
+        let Some((secs, nanos, offset)) = Parts::deserialize(d)? else {
+            return Ok(None);
+        };
+        let offset = FixedOffset::east_opt(offset);
+        let utc = DateTime::from_timestamp(secs, nanos);
+        match (offset, utc) {
+            (Some(o), Some(utc)) => Ok(Some(utc.with_timezone(&o))),
+            _ => Err(serde::de::Error::custom("a date out of range")),
+        }
     }
 }
 
