@@ -23,7 +23,7 @@ struct FeedSpec {
     entries: Vec<usize>,
 }
 
-pub(super) fn render_feeds(ctx: &Ctx<'_>, out: &mut Out) {
+pub(super) fn render_feeds<'a>(ctx: &Ctx<'a>, out: &mut Out<'a>) {
     let site = ctx.site;
     let c = &site.config;
     if c.feeds.formats.is_empty() {

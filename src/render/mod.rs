@@ -15,7 +15,9 @@ use crate::site::Site;
 use crate::templates::Templates;
 use rayon::prelude::*;
 use serde_json::Value;
-use std::path::{Path, PathBuf};
+use std::borrow::Cow;
+use std::collections::hash_map::Entry;
+use std::path::Path;
 use views::*;
 
 /// Renders the whole site.
@@ -403,31 +405,46 @@ fn section_positions(site: &Site) -> Vec<Option<usize>> {
 
 /// The output being built, and the problems met on the way.
 #[derive(Default)]
-pub(crate) struct Out {
+pub(crate) struct Out<'a> {
     pub output: Output,
     pub problems: Vec<Diagnostic>,
-    /// Who wrote each output file, to report two things at one address.
-    owners: std::collections::HashMap<String, PathBuf>,
+    /// Who wrote each output file, to report two things at one address
+    /// (borrowed from the site where it can be: one per page).
+    owners: std::collections::HashMap<String, Cow<'a, Path>>,
 }
 
-impl Out {
-    pub(crate) fn add_file(&mut self, file: String, bytes: impl Into<Vec<u8>>, owner: &Path) {
-        self.claim(&file, owner);
+impl<'a> Out<'a> {
+    pub(crate) fn add_file(
+        &mut self,
+        file: String,
+        bytes: impl Into<Vec<u8>>,
+        owner: impl Into<Cow<'a, Path>>,
+    ) {
+        self.claim(&file, owner.into());
         self.output.add(file, bytes);
     }
 
     /// Notes who writes `file`, reporting a clash with an earlier writer.
-    fn claim(&mut self, file: &str, owner: &Path) {
-        if let Some(prev) = self.owners.insert(file.to_string(), owner.to_path_buf()) {
-            self.problems.push(
-                Diagnostic::new(owner, format!("`{file}` is also written by `{}`", prev.display()))
-                    .help("give one of them another path (front-matter `slug` or `path`, or rename the section or taxonomy term)"),
-            );
+    fn claim(&mut self, file: &str, owner: Cow<'a, Path>) {
+        let diagnostic = |prev: &Path, owner: &Path| {
+            Diagnostic::new(owner, format!("`{file}` is also written by `{}`", prev.display()))
+                .help("give one of them another path (front-matter `slug` or `path`, or rename the section or taxonomy term)")
+        };
+        match self.owners.entry(file.to_string()) {
+            Entry::Vacant(v) => {
+                v.insert(owner);
+            }
+            Entry::Occupied(mut o) => {
+                let d = diagnostic(o.get(), &owner);
+                o.insert(owner);
+                self.problems.push(d);
+            }
         }
     }
 
     /// Adds what [`Ctx::make`] made for the URL path `url_path`.
-    fn add_made(&mut self, url_path: &str, made: Made, owner: &Path) {
+    fn add_made(&mut self, url_path: &str, made: Made, owner: impl Into<Cow<'a, Path>>) {
+        let owner = owner.into();
         let file = Output::file_for_url_path(url_path);
         match made {
             Made::Fresh(Ok(html), key) => {
@@ -470,7 +487,7 @@ fn page_template<'a>(site: &'a Site, p: &'a Page) -> &'a str {
 }
 
 /// Step: one HTML file per page, rendered in parallel.
-fn render_pages(ctx: &Ctx<'_>, out: &mut Out) {
+fn render_pages<'a>(ctx: &Ctx<'a>, out: &mut Out<'a>) {
     let site = ctx.site;
     // Where each entry was cross-posted, from data/syndication.toml.
     let syndication = crate::syndicate::syndication_links(site).unwrap_or_else(|e| {
@@ -720,7 +737,7 @@ fn paginate<'a>(items: &'a [usize], per: usize, base_path: &'a str) -> Vec<Pager
 }
 
 /// Step: the home page and every section, paginated.
-fn render_sections(ctx: &Ctx<'_>, out: &mut Out) {
+fn render_sections<'a>(ctx: &Ctx<'a>, out: &mut Out<'a>) {
     let site = ctx.site;
     let c = &site.config;
     for (dir, s) in &site.content.sections {
@@ -737,10 +754,10 @@ fn render_sections(ctx: &Ctx<'_>, out: &mut Out) {
             feed_views(c, &s.path, &format!("{} — {}", s.title, c.title))
         };
         let view = section_view(site, s, listing.len());
-        let owner = s
-            .file
-            .clone()
-            .unwrap_or_else(|| Path::new(crate::content::CONTENT_DIR).join(dir));
+        let owner: Cow<'_, Path> = match &s.file {
+            Some(file) => Cow::Borrowed(file),
+            None => Cow::Owned(Path::new(crate::content::CONTENT_DIR).join(dir)),
+        };
         // What every pager of the section shares, serialized once.
         let mut shared = ctx.base.with("feeds", &feeds);
         shared.insert("section", &view);
@@ -749,13 +766,13 @@ fn render_sections(ctx: &Ctx<'_>, out: &mut Out) {
             .map(|pager| ctx.make_pager(pager, template, &shared, s.file.as_deref()))
             .collect();
         for (path, made) in made {
-            out.add_made(&path, made, &owner);
+            out.add_made(&path, made, owner.clone());
         }
     }
 }
 
 /// Step: a list page per taxonomy and a paginated page per term.
-fn render_taxonomies(ctx: &Ctx<'_>, out: &mut Out) {
+fn render_taxonomies<'a>(ctx: &Ctx<'a>, out: &mut Out<'a>) {
     let site = ctx.site;
     let c = &site.config;
     let owner = Path::new(crate::config::CONFIG_FILE);
@@ -819,7 +836,7 @@ fn render_taxonomies(ctx: &Ctx<'_>, out: &mut Out) {
 }
 
 /// Step: `404.html`.
-fn render_404(ctx: &Ctx<'_>, out: &mut Out) {
+fn render_404<'a>(ctx: &Ctx<'a>, out: &mut Out<'a>) {
     let made = ctx.make(
         "/404.html",
         "404.html",
@@ -832,7 +849,7 @@ fn render_404(ctx: &Ctx<'_>, out: &mut Out) {
 }
 
 /// Step: a redirect page at every alias.
-fn render_aliases(ctx: &Ctx<'_>, out: &mut Out) {
+fn render_aliases<'a>(ctx: &Ctx<'a>, out: &mut Out<'a>) {
     let c = &ctx.site.config;
     for p in &ctx.site.content.pages {
         for (alias, _) in &p.aliases {

@@ -6,7 +6,7 @@ use quick_xml::escape::escape;
 use std::fmt::Write;
 use std::path::Path;
 
-pub(super) fn render_sitemap(ctx: &Ctx<'_>, out: &mut Out) {
+pub(super) fn render_sitemap<'a>(ctx: &Ctx<'a>, out: &mut Out<'a>) {
     let site = ctx.site;
     let c = &site.config;
     let mut urls: Vec<(String, Option<String>)> = Vec::new();
