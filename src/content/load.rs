@@ -257,6 +257,13 @@ pub fn load_then(
                 page.render_key = markdown_cache::render_key(done.input, &done.lookups);
                 all_reused &= done.reused;
                 lookups.push((done.input, done.lookups));
+                if opts.cache {
+                    // Rendered: the rest of a build reads the Markdown of a
+                    // few pages at most (feeds), and holding every body until
+                    // the end held tens of megabytes at ten thousand pages.
+                    page.body = String::new();
+                    page.body_unread = true;
+                }
             }
             Err(d) => problems.extend(d),
         }
