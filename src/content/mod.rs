@@ -229,9 +229,18 @@ impl Content {
 /// Sorts page indexes the way a section asks; ties break by path, so the
 /// order never depends on the file system.
 pub fn sort_pages(pages: &[Page], idx: &mut [usize], by: SortBy) {
+    idx.sort_by(page_order(pages, by));
+}
+
+/// The order [`sort_pages`] sorts in, as a comparison of page indexes: a
+/// total order (paths are unique), so a partial sort agrees with a full one.
+pub fn page_order(
+    pages: &[Page],
+    by: SortBy,
+) -> impl Fn(&usize, &usize) -> std::cmp::Ordering + '_ {
     use std::cmp::Ordering;
     let by_path = |a: &Page, b: &Page| a.path.cmp(&b.path);
-    idx.sort_by(|&a, &b| {
+    move |&a, &b| {
         let (a, b) = (&pages[a], &pages[b]);
         let primary = match by {
             SortBy::Date => match (a.date, b.date) {
@@ -250,5 +259,5 @@ pub fn sort_pages(pages: &[Page], idx: &mut [usize], by: SortBy) {
             SortBy::None => a.rel.cmp(&b.rel),
         };
         primary.then_with(|| by_path(a, b))
-    });
+    }
 }

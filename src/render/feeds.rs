@@ -2,7 +2,7 @@
 //! section and each taxonomy term. XML is written by the `atom_syndication`
 //! and `rss` crates, so escaping is theirs, not ours.
 
-use super::{section_listing, Ctx, Out};
+use super::{Ctx, Out};
 use crate::config::{Config, FeedFormat};
 use crate::content::Page;
 use crate::error::Diagnostic;
@@ -29,7 +29,7 @@ pub(super) fn render_feeds<'a>(ctx: &Ctx<'a>, out: &mut Out<'a>) {
     if c.feeds.formats.is_empty() {
         return;
     }
-    let specs = feed_specs(site);
+    let specs = feed_specs(ctx);
     let needed: BTreeSet<usize> = specs
         .iter()
         .flat_map(|s| s.entries.iter().copied())
@@ -61,23 +61,31 @@ pub(super) fn render_feeds<'a>(ctx: &Ctx<'a>, out: &mut Out<'a>) {
     }
 }
 
-fn feed_specs(site: &Site) -> Vec<FeedSpec> {
+fn feed_specs(ctx: &Ctx<'_>) -> Vec<FeedSpec> {
+    let site = ctx.site;
     let c = &site.config;
     let limit = c.feeds.limit;
-    let dated = |idx: Vec<usize>| -> Vec<usize> {
+    let order = crate::content::page_order(&site.content.pages, crate::content::SortBy::Date);
+    // The newest `limit` of a list's dated pages: picked, then sorted, rather
+    // than the whole list sorted (ten thousand pages for the site's feed).
+    let dated = |idx: &[usize]| -> Vec<usize> {
         let mut v: Vec<usize> = idx
-            .into_iter()
+            .iter()
+            .copied()
             .filter(|&i| site.content.pages[i].date.is_some())
             .collect();
-        crate::content::sort_pages(&site.content.pages, &mut v, crate::content::SortBy::Date);
-        v.truncate(limit);
+        if v.len() > limit {
+            v.select_nth_unstable_by(limit, &order);
+            v.truncate(limit);
+        }
+        v.sort_by(&order);
         v
     };
     let mut specs = vec![FeedSpec {
         dir: "/".into(),
         title: c.title.clone(),
         description: c.description.clone(),
-        entries: dated(section_listing(site, "")),
+        entries: dated(ctx.listing("")),
     }];
     if c.feeds.sections {
         for (dir, s) in site.content.sections.iter().filter(|(d, _)| !d.is_empty()) {
@@ -85,7 +93,7 @@ fn feed_specs(site: &Site) -> Vec<FeedSpec> {
                 dir: s.path.clone(),
                 title: format!("{} — {}", s.title, c.title),
                 description: s.description.clone().or_else(|| c.description.clone()),
-                entries: dated(section_listing(site, dir)),
+                entries: dated(ctx.listing(dir)),
             });
         }
     }
@@ -99,7 +107,7 @@ fn feed_specs(site: &Site) -> Vec<FeedSpec> {
                     dir: Site::term_path(&t.name, &term.slug),
                     title: format!("{} — {}", term.name, c.title),
                     description: c.description.clone(),
-                    entries: dated(term.pages.clone()),
+                    entries: dated(&term.pages),
                 });
             }
         }

@@ -166,6 +166,9 @@ pub(crate) struct Ctx<'a> {
     /// `site` and the site's feeds, serialized once: each template's context
     /// starts as a copy of it.
     base: Shared,
+    /// Each section's list of pages (see [`section_listing`]), by folder,
+    /// made once for the lists, the feeds and the sitemap.
+    listings: std::collections::BTreeMap<&'a str, std::sync::OnceLock<Vec<usize>>>,
 }
 
 impl<'a> Ctx<'a> {
@@ -187,6 +190,21 @@ impl<'a> Ctx<'a> {
             },
             positions: section_positions(site),
             base,
+            listings: site
+                .content
+                .sections
+                .keys()
+                .map(|dir| (dir.as_str(), Default::default()))
+                .collect(),
+        }
+    }
+
+    /// The pages the section in `dir` lists, in its order (none for a
+    /// folder that is no section).
+    pub fn listing(&self, dir: &str) -> &[usize] {
+        match self.listings.get(dir) {
+            Some(l) => l.get_or_init(|| section_listing(self.site, dir)),
+            None => &[],
         }
     }
 
@@ -741,7 +759,7 @@ fn render_sections<'a>(ctx: &Ctx<'a>, out: &mut Out<'a>) {
     let site = ctx.site;
     let c = &site.config;
     for (dir, s) in &site.content.sections {
-        let listing = section_listing(site, dir);
+        let listing = ctx.listing(dir);
         let per = s.paginate_by.unwrap_or(c.paginate_by);
         let template = s.template.as_deref().unwrap_or(if dir.is_empty() {
             "index.html"
@@ -761,7 +779,7 @@ fn render_sections<'a>(ctx: &Ctx<'a>, out: &mut Out<'a>) {
         // What every pager of the section shares, serialized once.
         let mut shared = ctx.base.with("feeds", &feeds);
         shared.insert("section", &view);
-        let made: Vec<(String, Made)> = paginate(&listing, per, &s.path)
+        let made: Vec<(String, Made)> = paginate(listing, per, &s.path)
             .into_par_iter()
             .map(|pager| ctx.make_pager(pager, template, &shared, s.file.as_deref()))
             .collect();

@@ -10,7 +10,12 @@ pub(super) fn render_sitemap<'a>(ctx: &Ctx<'a>, out: &mut Out<'a>) {
     let site = ctx.site;
     let c = &site.config;
     let mut urls: Vec<(String, Option<String>)> = Vec::new();
-    let day = |d: &chrono::DateTime<chrono::FixedOffset>| d.format("%Y-%m-%d").to_string();
+    // Not chrono's `format`, which parses its pattern again for each of
+    // ten thousand pages.
+    let day = |d: &chrono::DateTime<chrono::FixedOffset>| {
+        use chrono::Datelike;
+        format!("{:04}-{:02}-{:02}", d.year(), d.month(), d.day())
+    };
     for p in &site.content.pages {
         urls.push((c.url(&p.path), p.updated.or(p.date).as_ref().map(day)));
     }
@@ -30,7 +35,7 @@ pub(super) fn render_sitemap<'a>(ctx: &Ctx<'a>, out: &mut Out<'a>) {
         }
     };
     for (dir, s) in &site.content.sections {
-        let listing = super::section_listing(site, dir);
+        let listing = ctx.listing(dir);
         let newest = listing
             .iter()
             .filter_map(|&i| {
