@@ -173,7 +173,10 @@ def _fstype(path):
 
 
 def empty_trash(base):
-    remove(os.path.join(base, ".trash"))
+    trash = os.path.join(base, ".trash")
+    if os.path.lexists(trash):
+        # rm is several times faster than shutil.rmtree on millions of files.
+        subprocess.run(["rm", "-rf", "--", trash], check=True)
     os.sync()
 
 

@@ -99,7 +99,7 @@ impl PageCache {
         let head_len =
             usize::try_from(u64::from_le_bytes(bytes.get(..8)?.try_into().ok()?)).ok()?;
         let head = bytes.get(8..8usize.checked_add(head_len)?)?;
-        let (build, index): (u128, HashMap<String, IndexEntry>) =
+        let (build, mut index): (u128, HashMap<String, IndexEntry>) =
             bincode::deserialize(head).ok()?;
         let pages_at = 8 + head_len;
         let fits = index.values().all(|e| {
@@ -107,16 +107,13 @@ impl PageCache {
                 .checked_add(e.len)
                 .is_some_and(|end| pages_at + end <= bytes.len())
         });
-        (build == build_id() && fits).then(|| PageCache {
-            index: index
-                .into_iter()
-                .map(|(rel, e)| {
-                    let start = pages_at + e.start;
-                    (rel, IndexEntry { start, ..e })
-                })
-                .collect(),
-            bytes,
-        })
+        if build != build_id() || !fits {
+            return None;
+        }
+        for e in index.values_mut() {
+            e.start += pages_at;
+        }
+        Some(PageCache { index, bytes })
     }
 
     /// True when the file at `rel` was recorded with a stamp: worth a look
