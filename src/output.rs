@@ -220,8 +220,8 @@ pub fn write_over(
     if let Some(stream) = stream {
         return write_full(&entries, out_dir, (&parent, &name), stream.dir);
     }
-    if let Some(old) = previous.map(|p| p.manifest) {
-        if let Some(plan) = plan(&entries, &old, out_dir) {
+    if let Some(previous) = previous {
+        if let Some(plan) = plan(&entries, &previous) {
             return write_incremental(&entries, plan, out_dir, &parent, &name);
         }
     }
@@ -339,7 +339,8 @@ struct Plan {
 /// Compares the new files with the manifest; `None` when the layout changed
 /// in a way renaming files cannot follow (a file where a folder was, or the
 /// other way round): then everything is written afresh.
-fn plan(entries: &[Entry<'_>], old: &Manifest, out_dir: &Path) -> Option<Plan> {
+fn plan(entries: &[Entry<'_>], previous: &Previous) -> Option<Plan> {
+    let old = &previous.manifest;
     // The usual rebuild makes the same files as the last one: then no file
     // can stand where a folder was, and none is removed.
     let same_files =
@@ -357,7 +358,6 @@ fn plan(entries: &[Entry<'_>], old: &Manifest, out_dir: &Path) -> Option<Plan> {
             return None;
         }
     }
-    let folder = Folder::open(out_dir);
     let checked: Vec<Option<Stamp>> = entries
         .par_iter()
         .map(|e| {
@@ -370,7 +370,7 @@ fn plan(entries: &[Entry<'_>], old: &Manifest, out_dir: &Path) -> Option<Plan> {
                 return None;
             }
             // The file must still be what the last build left (not edited by hand).
-            let meta = folder.meta(e.rel, false).ok()?;
+            let meta = previous.folder.meta(e.rel, false).ok()?;
             was.is_still(&meta).then(|| Stamp::of(&meta, e))
         })
         .collect();
@@ -452,13 +452,7 @@ fn write_incremental(
         if plan.rekeyed {
             // Nothing written: every entry is unchanged, in entry order.
             let stamps: Vec<Stamp> = plan.unchanged.iter().map(|(_, s)| *s).collect();
-            // Written beside, then renamed over the old one: never torn.
-            let staging = staging_dir(parent, name, "new")?;
-            let new_manifest = staging.path().join("manifest");
-            Manifest::write(&new_manifest, entries, &stamps)?;
-            let manifest = out_dir.join(MANIFEST);
-            std::fs::rename(&new_manifest, &manifest)
-                .map_err(|e| Error::io("move into place", &manifest, e))?;
+            Manifest::replace(out_dir, entries, &stamps)?;
         }
         return Ok(stats);
     }
@@ -789,10 +783,22 @@ impl Manifest {
     }
 
     /// Writes the manifest of `entries`, as `stamps` (in the same order)
-    /// describe their files, to `path`. Not flushed: a manifest lost in a
-    /// crash makes the next build a full one, and one older than the files
-    /// only makes it write more (their stamps no longer match).
+    /// describe their files, to the new file `path` (in a staging folder).
     fn write(path: &Path, entries: &[Entry<'_>], stamps: &[Stamp]) -> Result<()> {
+        let bytes = Self::encode(entries, stamps)?;
+        std::fs::write(path, bytes).map_err(|e| Error::io("write", path, e))
+    }
+
+    /// Replaces the manifest of the output folder `out_dir` with that of
+    /// `entries` (see [`Manifest::write`]). Not flushed: a manifest lost in
+    /// a crash makes the next build a full one, and one older than the
+    /// files only makes it write more (their stamps no longer match).
+    fn replace(out_dir: &Path, entries: &[Entry<'_>], stamps: &[Stamp]) -> Result<()> {
+        let bytes = Self::encode(entries, stamps)?;
+        crate::atomic_file::replace_unflushed(&out_dir.join(MANIFEST), &bytes)
+    }
+
+    fn encode(entries: &[Entry<'_>], stamps: &[Stamp]) -> Result<Vec<u8>> {
         use serde::ser::{SerializeMap, Serializer};
         // Encoded as a map straight from the entries, with no map built.
         struct Rows<'a>(&'a [Entry<'a>], &'a [Stamp]);
@@ -805,9 +811,8 @@ impl Manifest {
                 map.end()
             }
         }
-        let bytes = bincode::serialize(&(Self::version(), Rows(entries, stamps)))
-            .map_err(|e| Error::Other(format!("cannot encode the manifest: {e}")))?;
-        std::fs::write(path, bytes).map_err(|e| Error::io("write", path, e))
+        bincode::serialize(&(Self::version(), Rows(entries, stamps)))
+            .map_err(|e| Error::Other(format!("cannot encode the manifest: {e}")))
     }
 }
 
@@ -855,6 +860,26 @@ mod tests {
             o.add(*p, *b);
         }
         o
+    }
+
+    #[test]
+    fn new_keys_of_unchanged_files_replace_the_manifest() {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("public");
+        let keyed = |key: u128| {
+            let mut o = site(&[("index.html", "home"), ("a/index.html", "a")]);
+            o.keys.insert("index.html".into(), key);
+            o
+        };
+        write_atomically(&keyed(1), &out).unwrap();
+        // Same bytes, new key (say, a template edit that changed nothing):
+        // no file is written, but the next build must find the new key.
+        let stats = write_atomically(&keyed(2), &out).unwrap();
+        assert_eq!((stats.written, stats.unchanged, stats.full), (0, 2, false));
+        let manifest = Manifest::read(&out).unwrap();
+        assert_eq!(manifest.files["index.html"].key, Some(2));
+        assert_eq!(manifest.files["a/index.html"].key, None);
+        assert_eq!(leftovers(tmp.path()), vec!["public"]);
     }
 
     #[cfg(unix)]

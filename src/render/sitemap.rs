@@ -31,7 +31,7 @@ pub(super) fn render_sitemap<'a>(ctx: &Ctx<'a>, out: &mut Out<'a>) {
             count.div_ceil(per)
         };
         for k in 2..=n {
-            urls.push((c.url(&format!("{base}page/{k}/")), lastmod.clone()));
+            urls.push((c.url(&super::pager_path(base, k)), lastmod.clone()));
         }
     };
     for (dir, s) in &site.content.sections {
