@@ -228,6 +228,13 @@ pub fn load_then(
         .iter()
         .map(|p| cache.take(&cache_name(&p.file)))
         .collect();
+    // Each body goes to the task that renders it, which lets it go as soon
+    // as it is rendered when the build caches (see below): holding every
+    // body until every page had rendered held the whole of `content/`.
+    let bodies: Vec<String> = pages
+        .iter_mut()
+        .map(|p| std::mem::take(&mut p.body))
+        .collect();
     // The caller's work that needs only the pages' permalinks goes on
     // meanwhile (while the Markdown renders on the other core).
     let (_, page_results) = rayon::join(
@@ -240,17 +247,29 @@ pub fn load_then(
             pages
                 .par_iter()
                 .zip(cached)
-                .map(|(p, cached)| {
+                .zip(bodies)
+                .map(|((p, cached), body)| {
                     let input = md_key(p.text_key, p.body_start);
-                    render_one(&p.file, &|| p.markdown(root), p.body_line, input, cached)
+                    let read = || match p.body_unread {
+                        true => p.markdown(root),
+                        false => Ok(std::borrow::Cow::Borrowed(body.as_str())),
+                    };
+                    let done = render_one(&p.file, &read, p.body_line, input, cached);
+                    // Kept only by a load without cache (`herald check`
+                    // reads every body again for its links).
+                    (done, (!opts.cache).then_some(body))
                 })
                 .collect()
         },
     );
+    crate::trace::mark("markdown");
     // What each page's rendering depended on, for the next build's cache.
     let mut lookups: Vec<(u128, Vec<Lookup>)> = Vec::with_capacity(pages.len());
     let mut all_reused = cache.is_empty();
-    for (page, r) in pages.iter_mut().zip(page_results) {
+    for (page, (r, body)) in pages.iter_mut().zip(page_results) {
+        if let Some(body) = body {
+            page.body = body;
+        }
         match r {
             Ok(done) => {
                 page.rendered = done.rendered;
@@ -258,10 +277,8 @@ pub fn load_then(
                 all_reused &= done.reused;
                 lookups.push((done.input, done.lookups));
                 if opts.cache {
-                    // Rendered: the rest of a build reads the Markdown of a
-                    // few pages at most (feeds), and holding every body until
-                    // the end held tens of megabytes at ten thousand pages.
-                    page.body = String::new();
+                    // Rendered, and its body let go: the rest of a build
+                    // reads the Markdown of a few pages at most (feeds).
                     page.body_unread = true;
                 }
             }
