@@ -173,7 +173,16 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
         // A manifest appeared meanwhile: the folder made for nothing goes.
         (true, _) => None,
     };
-    let output = crate::render::render_over(&site, &templates, previous.as_ref(), stream.as_ref())?;
+    // Each page's HTML goes to the step that writes the page, which lets it go.
+    let mut site = site;
+    let html = crate::render::PageHtml::take_from(&mut site);
+    let output = crate::render::render_over(
+        &site,
+        &templates,
+        previous.as_ref(),
+        stream.as_ref(),
+        Some(&html),
+    )?;
     crate::trace::mark("rendered");
     output::write_over(&output, &out_dir, previous, stream)?;
     // The caches the next build reads were written meanwhile.

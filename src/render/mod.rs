@@ -3,8 +3,11 @@
 //!
 //! [`render`] reads as the list of steps; each step is a function below.
 
+mod context;
 mod feeds;
+mod page_html;
 mod sitemap;
+mod summaries;
 pub mod views;
 
 use crate::content::{sort_pages, Page};
@@ -13,11 +16,14 @@ use crate::input_key::InputKey;
 use crate::output::{Kept, Output, Previous, Stream};
 use crate::site::Site;
 use crate::templates::Templates;
+use context::{Shared, Vars};
+pub use page_html::PageHtml;
 use rayon::prelude::*;
 use serde_json::Value;
 use std::borrow::Cow;
 use std::collections::hash_map::Entry;
 use std::path::Path;
+use summaries::Summaries;
 use views::*;
 
 /// Renders the whole site.
@@ -31,16 +37,19 @@ pub fn render(site: &Site, templates: &Templates) -> Result<Output> {
 /// file's input key; a file the `previous` build wrote from the same inputs
 /// (same key, and untouched since) is not rendered again but kept
 /// ([`Output::kept`]). With a `stream`, pages and lists are written into it
-/// as they are rendered rather than held in memory.
+/// as they are rendered rather than held in memory. Pages whose HTML was
+/// taken into `html` ([`PageHtml::take_from`]) are rendered from it.
 pub fn render_over(
     site: &Site,
     templates: &Templates,
     previous: Option<&Previous>,
     stream: Option<&Stream>,
+    html: Option<&PageHtml>,
 ) -> Result<Output> {
     let reuse = Reuse {
         previous: previous.filter(|_| templates.key().is_some()),
         stream,
+        html,
     };
     let mut output = render_with(site, templates, Some(reuse))?;
     add_static(site, &mut output);
@@ -146,6 +155,7 @@ fn check_templates_exist(site: &Site, templates: &Templates) -> Result<()> {
 struct Reuse<'a> {
     previous: Option<&'a Previous>,
     stream: Option<&'a Stream>,
+    html: Option<&'a PageHtml>,
 }
 
 /// What every step reads.
@@ -156,7 +166,7 @@ pub(crate) struct Ctx<'a> {
     reuse: Option<Reuse<'a>>,
     /// `PageSummaryView` of every page, by page index, made when first
     /// needed: a rebuild that keeps a list never makes its pages' summaries.
-    summaries: Vec<std::sync::OnceLock<Value>>,
+    summaries: Summaries,
     /// The input key of each summary (empty when outputs are not keyed).
     summary_keys: Vec<u128>,
     /// Each page's position in its section's list (by page index), so a
@@ -183,7 +193,7 @@ impl<'a> Ctx<'a> {
             site,
             templates,
             reuse,
-            summaries: pages.iter().map(|_| Default::default()).collect(),
+            summaries: Summaries::new(pages.len()),
             summary_keys: match reuse {
                 Some(_) => summary_keys(site),
                 None => Vec::new(),
@@ -208,21 +218,28 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    /// The summary of page `i`, as JSON.
-    pub fn summary(&self, i: usize) -> &Value {
-        self.summaries[i].get_or_init(|| {
+    /// The summary of page `i`, as JSON, lent: give it back with
+    /// [`Ctx::give_back`] once rendered.
+    fn lend_summary(&self, i: usize) -> Value {
+        self.summaries.lend(i, || {
             let p = &self.site.content.pages[i];
             serde_json::to_value(page_summary(self.site, p)).expect("views serialize")
         })
     }
 
+    fn give_back(&self, i: usize, summary: Value) {
+        self.summaries.give_back(i, summary);
+    }
+
     /// Makes the output at the URL path `path` from `template`, with the
     /// `shared` context, `current_path` and `current_url`, and the variables
-    /// `vars` makes; or, when the last build wrote that file from the same
-    /// templates and context, keeps it (`vars` is then never called).
+    /// `vars` makes, which `give_back` receives once rendered; or, when the
+    /// last build wrote that file from the same templates and context,
+    /// keeps it (`vars` is then never called).
     ///
     /// `key_vars` adds to the key what `vars` would make, without making
     /// it: it must take in everything `vars` depends on.
+    #[allow(clippy::too_many_arguments)]
     fn make(
         &self,
         path: &str,
@@ -230,6 +247,7 @@ impl<'a> Ctx<'a> {
         shared: &Shared,
         key_vars: impl FnOnce(&mut InputKey),
         vars: impl FnOnce() -> Result<Vars, Diagnostic>,
+        give_back: impl FnOnce(Vars),
         for_file: Option<&Path>,
     ) -> Made {
         let file = Output::file_for_url_path(path);
@@ -245,20 +263,14 @@ impl<'a> Ctx<'a> {
                 return Made::Kept(kept);
             }
         }
-        let mut tc = shared.context.clone();
-        let mut map = serde_json::Map::new();
-        map.insert("current_path".into(), Value::from(path));
-        map.insert(
-            "current_url".into(),
-            Value::from(self.site.config.url(path)),
-        );
-        let vars = match vars() {
+        let mut vars = match vars() {
             Ok(vars) => vars,
             Err(d) => return Made::Fresh(Err(d), key),
         };
-        map.extend(vars.into_iter().map(|(n, v)| (n.to_string(), v)));
-        tc.extend(tera::Context::from_value(Value::Object(map)).expect("an object is a context"));
-        let html = self.templates.render(template, &tc, for_file);
+        vars.push(("current_path", Value::from(path)));
+        vars.push(("current_url", Value::from(self.site.config.url(path))));
+        let (html, vars) = context::render(self.templates, template, shared, vars, for_file);
+        give_back(vars);
         match (html, self.reuse.and_then(|r| r.stream)) {
             (Ok(html), Some(stream)) => match stream.write(&file, html.as_bytes(), key) {
                 Ok(written) => Made::Kept(written),
@@ -303,50 +315,21 @@ impl<'a> Ctx<'a> {
                     paginator_value(&view, pager.items, self),
                 )])
             },
+            |vars| {
+                // The summaries lent to `paginator.pages`, in `items` order.
+                for (_, paginator) in vars.into_iter().filter(|(n, _)| *n == "paginator") {
+                    if let Value::Object(mut m) = paginator {
+                        if let Some(Value::Array(pages)) = m.remove("pages") {
+                            for (&j, summary) in pager.items.iter().zip(pages) {
+                                self.give_back(j, summary);
+                            }
+                        }
+                    }
+                }
+            },
             for_file,
         );
         (pager.path, made)
-    }
-}
-
-/// Variables of one output's context, beyond the shared ones.
-type Vars = Vec<(&'static str, Value)>;
-
-/// A context shared by several outputs, and the input key of what is in it.
-#[derive(Clone)]
-struct Shared {
-    context: tera::Context,
-    /// Finished as each variable is added, not once per output that uses it.
-    key: u128,
-}
-
-impl Shared {
-    /// An empty context; `templates_key` is `None` for templates whose
-    /// files are never reused (see [`render_over`]).
-    fn new(templates_key: Option<u128>) -> Shared {
-        Shared {
-            context: tera::Context::new(),
-            key: InputKey::new("template context")
-                .u128(templates_key.unwrap_or_default())
-                .finish(),
-        }
-    }
-
-    /// Adds a variable to the context and to its key.
-    fn insert(&mut self, name: &str, value: &(impl serde::Serialize + ?Sized)) {
-        self.context.insert(name, value);
-        self.key = InputKey::new("template context")
-            .u128(self.key)
-            .str(name)
-            .json(value)
-            .finish();
-    }
-
-    /// A copy with one more variable.
-    fn with(&self, name: &str, value: &(impl serde::Serialize + ?Sized)) -> Shared {
-        let mut s = self.clone();
-        s.insert(name, value);
-        s
     }
 }
 
@@ -357,10 +340,10 @@ enum Made {
     Kept(Kept),
 }
 
-/// The paginator as JSON, the summaries of its pages (`items`) copied as
-/// they are rather than serialized again.
+/// The paginator as JSON, with the summaries of its pages (`items`) lent
+/// (see [`Ctx::lend_summary`]).
 fn paginator_value(p: &PaginatorView, items: &[usize], ctx: &Ctx<'_>) -> Value {
-    let pages: Vec<Value> = items.iter().map(|&j| ctx.summary(j).clone()).collect();
+    let pages: Vec<Value> = items.iter().map(|&j| ctx.lend_summary(j)).collect();
     let Value::Object(mut m) = serde_json::to_value(p).expect("views serialize") else {
         unreachable!("a struct serializes to an object")
     };
@@ -572,6 +555,9 @@ fn make_page(
         comments,
         lang: &c.language,
     };
+    // The fields `page` has beyond the summary, with the summary's values
+    // they replaced, to give the summary back as it was.
+    let added: std::cell::RefCell<Vec<(String, Option<Value>)>> = Default::default();
     ctx.make(
         &p.path,
         page_template(site, p),
@@ -586,7 +572,7 @@ fn make_page(
         },
         || {
             let summary = match own {
-                true => ctx.summary(i).clone(),
+                true => ctx.lend_summary(i),
                 false => serde_json::to_value(page_summary(site, p)).expect("views serialize"),
             };
             let Value::Object(mut page) = summary else {
@@ -595,23 +581,48 @@ fn make_page(
             let Value::Object(rest) = serde_json::to_value(&rest).expect("views serialize") else {
                 unreachable!("a struct serializes to an object")
             };
-            page.extend(rest);
-            let rendered;
-            let (content, toc) = if p.rendered.deferred {
-                // Known unchanged, but this page is rendered again (its
-                // neighbours or comments changed): render its Markdown now.
-                let root = &site.root;
-                rendered = crate::content::render_markdown(root, c, &site.content.link_targets, p)?;
-                (&rendered.html, &rendered.toc)
-            } else {
-                (&p.rendered.html, &p.rendered.toc)
+            let handed = match own {
+                true => ctx.reuse.and_then(|r| r.html).and_then(|h| h.take(i)),
+                false => None,
             };
-            page.insert("content".into(), Value::from(content.as_str()));
-            page.insert(
-                "toc".into(),
-                serde_json::to_value(toc).expect("views serialize"),
-            );
+            let (content, toc) = match handed {
+                Some((html, toc)) => (html, serde_json::to_value(toc)),
+                None if p.rendered.deferred => {
+                    // Known unchanged, but this page is rendered again (its
+                    // neighbours or comments changed): render its Markdown now.
+                    let root = &site.root;
+                    let r =
+                        crate::content::render_markdown(root, c, &site.content.link_targets, p)?;
+                    (r.html, serde_json::to_value(r.toc))
+                }
+                None => (
+                    p.rendered.html.clone(),
+                    serde_json::to_value(&p.rendered.toc),
+                ),
+            };
+            let own_fields = rest.into_iter().chain([
+                ("content".to_string(), Value::from(content)),
+                ("toc".to_string(), toc.expect("views serialize")),
+            ]);
+            let mut added = added.borrow_mut();
+            for (name, value) in own_fields {
+                let replaced = page.insert(name.clone(), value);
+                added.push((name, replaced));
+            }
             Ok(vec![("page", Value::Object(page))])
+        },
+        |vars| {
+            // The summary lent to `page`, as it was lent.
+            let page = vars.into_iter().find(|(n, _)| *n == "page");
+            if let (true, Some((_, Value::Object(mut page)))) = (own, page) {
+                for (name, replaced) in added.take().into_iter().rev() {
+                    match replaced {
+                        Some(v) => page.insert(name, v),
+                        None => page.remove(&name),
+                    };
+                }
+                ctx.give_back(i, Value::Object(page));
+            }
         },
         Some(&p.file),
     )
@@ -824,6 +835,7 @@ fn render_taxonomies<'a>(ctx: &Ctx<'a>, out: &mut Out<'a>) {
             &tax_shared,
             |_| {},
             || Ok(Vec::new()),
+            drop,
             None,
         );
         out.add_made(&tax_path, list, owner);
@@ -861,6 +873,7 @@ fn render_404<'a>(ctx: &Ctx<'a>, out: &mut Out<'a>) {
         &ctx.base,
         |_| {},
         || Ok(Vec::new()),
+        drop,
         None,
     );
     out.add_made("/404.html", made, Path::new("templates/404.html"));
@@ -890,6 +903,7 @@ fn render_aliases<'a>(ctx: &Ctx<'a>, out: &mut Out<'a>) {
                         ("redirect_path", Value::from(path.clone())),
                     ])
                 },
+                drop,
                 Some(&p.file),
             );
             out.add_made(alias, made, &p.file);

@@ -403,3 +403,69 @@ fn a_failed_build_leaves_the_previous_site_untouched() {
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
+
+/// Every list shows each entry's summary exactly as the page's own
+/// template got it, without the fields only a page has (a page's summary is
+/// lent to its page and to each list, not copied), and each page gets its
+/// own HTML (handed from the load to the page, not kept).
+#[test]
+fn lists_and_pages_see_the_summaries_and_html_they_should() {
+    let site = news_site();
+    site.write(
+        "templates/section.html",
+        "{{ paginator.pages | json_encode() | safe }}",
+    );
+    site.write(
+        "templates/taxonomy_term.html",
+        "{{ paginator.pages | json_encode() | safe }}",
+    );
+    site.write(
+        "templates/page.html",
+        "{{ page.content | safe }}|{{ page.slug }}|{{ page.title }}|{{ page.toc | length }}",
+    );
+    site.build_ok();
+    let page_only = [
+        "content",
+        "toc",
+        "slug",
+        "newer",
+        "older",
+        "assets",
+        "syndication",
+        "comments",
+        "lang",
+    ];
+    let mut seen = 0;
+    for list in [
+        "news/index.html",
+        "news/page/2/index.html",
+        "tags/api/index.html",
+    ] {
+        let json: serde_json::Value = serde_json::from_str(&site.read(list)).unwrap();
+        for summary in json.as_array().unwrap() {
+            let summary = summary.as_object().unwrap();
+            for field in page_only {
+                assert!(
+                    !summary.contains_key(field),
+                    "{list}: `{field}` in {summary:?}"
+                );
+            }
+            for field in ["title", "permalink", "summary", "word_count", "taxonomies"] {
+                assert!(
+                    summary.contains_key(field),
+                    "{list}: no `{field}` in {summary:?}"
+                );
+            }
+            seen += 1;
+        }
+    }
+    assert_eq!(seen, 5, "news lists 3 pages by 2, tag `api` 2");
+    assert_eq!(
+        site.read("news/first/index.html"),
+        "<p>One.</p>\n|first|First|0"
+    );
+    assert_eq!(
+        site.read("news/third/index.html"),
+        "<p>Three.</p>\n|third|Third|0"
+    );
+}
