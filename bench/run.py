@@ -91,31 +91,30 @@ def build_floor():
 def generate(shared, n, tool, dest):
     """The workload for `tool` ("herald" or "hugo") at `dest`, generated once and kept."""
     stamp = os.path.join(dest, ".bench-generated")
-    if os.path.exists(stamp):
-        return dest
-    gen_tool = "zola" if tool == "herald" else "hugo"
-    log(f"generating {n} posts for {tool} in {dest}")
-    subprocess.run(
-        [sys.executable, os.path.join(shared, "gen_site.py"), "--n", str(n), "--tool", gen_tool, "--out", dest],
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
+    if not os.path.exists(stamp):
+        gen_tool = "zola" if tool == "herald" else "hugo"
+        log(f"generating {n} posts for {tool} in {dest}")
+        subprocess.run(
+            [sys.executable, os.path.join(shared, "gen_site.py"), "--n", str(n), "--tool", gen_tool, "--out", dest],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        if tool == "herald":
+            # The Zola templates and config give way to Herald's.
+            shutil.rmtree(os.path.join(dest, "templates"), ignore_errors=True)
+            for f in ("zola.toml",):
+                p = os.path.join(dest, f)
+                if os.path.exists(p):
+                    os.remove(p)
+            os.makedirs(os.path.join(dest, "themes", "bench"), exist_ok=True)
+        with open(stamp, "w") as f:
+            f.write(f"{n} {tool}\n")
     if tool == "herald":
-        # The Zola templates and config give way to Herald's.
-        shutil.rmtree(os.path.join(dest, "templates"), ignore_errors=True)
-        for f in ("zola.toml",):
-            p = os.path.join(dest, f)
-            if os.path.exists(p):
-                os.remove(p)
+        # Herald's settings and templates, copied on every run so that a kept
+        # workload builds with the repository's current ones.
         shutil.copy(os.path.join(HERE, "herald", "site.toml"), dest)
+        shutil.rmtree(os.path.join(dest, "templates"), ignore_errors=True)
         shutil.copytree(os.path.join(HERE, "herald", "templates"), os.path.join(dest, "templates"))
-        os.makedirs(os.path.join(dest, "themes", "bench"), exist_ok=True)
-        # Hugo's home page shows the 10 newest entries and is not paginated;
-        # Herald's home page lists every entry by 10, so Herald also writes
-        # /page/2/ ... (N/10 pages Hugo does not write). With paginate_by = 0
-        # the single home page would carry all N entries into its context.
-    with open(stamp, "w") as f:
-        f.write(f"{n} {tool}\n")
     return dest
 
 
