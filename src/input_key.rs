@@ -26,7 +26,9 @@ impl InputKey {
     pub fn new(kind: &str) -> Self {
         let mut k = InputKey {
             hash: Xxh3::new(),
-            buf: Vec::with_capacity(BUF),
+            // Most keys are a few hundred bytes: tens of thousands of
+            // buffers of `BUF` bytes each were megabytes of fresh memory.
+            buf: Vec::with_capacity(512),
         };
         k.u128(build_id()).str(kind);
         k

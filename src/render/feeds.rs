@@ -2,11 +2,13 @@
 //! section and each taxonomy term. XML is written by the `atom_syndication`
 //! and `rss` crates, so escaping is theirs, not ours.
 
-use super::{Ctx, Out};
+use super::{Ctx, Made, Out};
 use crate::config::{Config, FeedFormat};
 use crate::content::Page;
 use crate::error::Diagnostic;
+use crate::input_key::InputKey;
 use crate::markdown::{self, RenderOptions};
+use crate::output::Output;
 use crate::site::Site;
 use chrono::{DateTime, FixedOffset};
 use rayon::prelude::*;
@@ -30,9 +32,23 @@ pub(super) fn render_feeds<'a>(ctx: &Ctx<'a>, out: &mut Out<'a>) {
         return;
     }
     let specs = feed_specs(ctx);
-    let needed: BTreeSet<usize> = specs
+    let owner = Path::new(crate::config::CONFIG_FILE);
+    // A feed file the last build wrote from the same entries is kept: the
+    // entries' HTML, rendered again for feeds, is made only for the others.
+    let mut to_render = Vec::new();
+    for spec in &specs {
+        for &format in &c.feeds.formats {
+            let path = format!("{}{}", spec.dir, format.file_name());
+            let key = feed_key(ctx, spec, format);
+            match ctx.kept(&Output::file_for_url_path(&path), key) {
+                Some(kept) => out.add_made(&path, Made::Kept(kept), owner),
+                None => to_render.push((spec, format, path, key)),
+            }
+        }
+    }
+    let needed: BTreeSet<usize> = to_render
         .iter()
-        .flat_map(|s| s.entries.iter().copied())
+        .flat_map(|(spec, ..)| spec.entries.iter().copied())
         .collect();
     let html: Vec<(usize, Result<String, Diagnostic>)> = needed
         .into_par_iter()
@@ -47,18 +63,37 @@ pub(super) fn render_feeds<'a>(ctx: &Ctx<'a>, out: &mut Out<'a>) {
         problems.into_iter().for_each(|d| out.problem(d));
         return;
     }
-    let owner = Path::new(crate::config::CONFIG_FILE);
-    for spec in &specs {
-        for format in &c.feeds.formats {
-            let bytes = match format {
-                FeedFormat::Atom => atom(c, site, spec, &html),
-                FeedFormat::Rss => rss(c, site, spec, &html),
-                FeedFormat::Json => json(c, site, spec, &html),
-            };
-            let file = format!("{}{}", spec.dir.trim_start_matches('/'), format.file_name());
-            out.add_file(file, bytes, owner);
-        }
+    for (spec, format, path, key) in to_render {
+        let bytes = match format {
+            FeedFormat::Atom => atom(c, site, spec, &html),
+            FeedFormat::Rss => rss(c, site, spec, &html),
+            FeedFormat::Json => json(c, site, spec, &html),
+        };
+        let text = String::from_utf8(bytes).expect("feeds are written as UTF-8");
+        out.add_made(&path, Made::Fresh(Ok(text), key), owner);
     }
+}
+
+/// The input key of a feed file (when outputs are keyed): its place, title
+/// and format, the configuration, and the summary key of each entry, which
+/// takes in the entry's file and its rendering (see [`super::summary_keys`]).
+fn feed_key(ctx: &Ctx<'_>, spec: &FeedSpec, format: FeedFormat) -> Option<u128> {
+    ctx.reuse?;
+    let pages = &ctx.site.content.pages;
+    // A page not read from a file is keyed by its summary, without its body.
+    if spec.entries.iter().any(|&i| pages[i].text_key == 0) {
+        return None;
+    }
+    let mut k = InputKey::new("feed");
+    k.u128(ctx.config_key)
+        .str(&spec.dir)
+        .str(&spec.title)
+        .json(&spec.description)
+        .str(format.name());
+    for &i in &spec.entries {
+        k.u128(ctx.summary_keys[i]);
+    }
+    Some(k.finish())
 }
 
 fn feed_specs(ctx: &Ctx<'_>) -> Vec<FeedSpec> {

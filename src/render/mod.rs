@@ -169,6 +169,8 @@ pub(crate) struct Ctx<'a> {
     summaries: Summaries,
     /// The input key of each summary (empty when outputs are not keyed).
     summary_keys: Vec<u128>,
+    /// The input key of the site's configuration.
+    config_key: u128,
     /// Each page's position in its section's list (by page index), so a
     /// page finds its neighbours without searching the list: a search per
     /// page is quadratic in a section's size.
@@ -189,15 +191,17 @@ impl<'a> Ctx<'a> {
         base.insert("site", &site_view);
         base.insert("feeds", &feed_views(c, "/", &c.title));
         let pages = &site.content.pages;
+        let config_key = InputKey::new("config").str(&format!("{c:?}")).finish();
         Ctx {
             site,
             templates,
             reuse,
             summaries: Summaries::new(pages.len()),
             summary_keys: match reuse {
-                Some(_) => summary_keys(site),
+                Some(_) => summary_keys(site, config_key),
                 None => Vec::new(),
             },
+            config_key,
             positions: section_positions(site),
             base,
             listings: site
@@ -231,6 +235,13 @@ impl<'a> Ctx<'a> {
         self.summaries.give_back(i, summary);
     }
 
+    /// The output `file`, when the last build wrote it from inputs of this
+    /// `key` and it is still as that build left it.
+    fn kept(&self, file: &str, key: Option<u128>) -> Option<Kept> {
+        let previous = self.reuse.and_then(|r| r.previous)?;
+        previous.reuse(file, key?)
+    }
+
     /// Makes the output at the URL path `path` from `template`, with the
     /// `shared` context, `current_path` and `current_url`, and the variables
     /// `vars` makes, which `give_back` receives once rendered; or, when the
@@ -257,11 +268,8 @@ impl<'a> Ctx<'a> {
             key_vars(&mut k);
             k.finish()
         });
-        let previous = self.reuse.and_then(|r| r.previous);
-        if let (Some(key), Some(previous)) = (key, previous) {
-            if let Some(kept) = previous.reuse(&file, key) {
-                return Made::Kept(kept);
-            }
+        if let Some(kept) = self.kept(&file, key) {
+            return Made::Kept(kept);
         }
         let mut vars = match vars() {
             Ok(vars) => vars,
@@ -358,9 +366,8 @@ fn paginator_value(p: &PaginatorView, items: &[usize], ctx: &Ctx<'_>) -> Value {
 /// key of its text), its rendering (`render_key`: the summary HTML and the
 /// word count), its permalink, its section's link, and the configuration.
 /// A page that was not read from a file is keyed by its summary.
-fn summary_keys(site: &Site) -> Vec<u128> {
+fn summary_keys(site: &Site, config: u128) -> Vec<u128> {
     let c = &site.config;
-    let config = InputKey::new("config").str(&format!("{c:?}")).finish();
     let sections: std::collections::HashMap<&str, u128> = site
         .content
         .sections

@@ -149,6 +149,15 @@ fn every_kind_of_change_rebuilds_to_the_bytes_of_a_fresh_build() {
                 ),
             );
         }),
+        ("an updated date (the sitemap's lastmod)", &|s| {
+            s.write(
+                "content/news/2026-03-10-third.md",
+                page(
+                    "title = \"Third\"\nupdated = 2026-05-20",
+                    "Three, edited.\n\n# A heading",
+                ),
+            );
+        }),
         ("a new entry", &|s| {
             s.write(
                 "content/news/2026-04-01-fourth.md",
