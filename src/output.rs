@@ -121,15 +121,33 @@ pub struct Previous {
     dir: PathBuf,
     folder: Folder,
     manifest: Manifest,
+    /// Files of the manifest that are no longer as the last build left
+    /// them (edited, replaced or removed by hand): usually none.
+    touched: HashSet<String>,
 }
 
 impl Previous {
-    /// The last build's manifest in `out_dir`, when there is a usable one.
+    /// The last build's manifest in `out_dir`, when there is a usable one,
+    /// with every file it lists checked against its stamp. The checks run
+    /// while the site loads, on whichever core is free: in a rebuild they
+    /// are most of the work of keeping what did not change.
     pub fn read(out_dir: &Path) -> Option<Previous> {
+        let manifest = Manifest::read(out_dir)?;
+        let folder = Folder::open(out_dir);
+        let touched = manifest
+            .files
+            .par_iter()
+            .filter(|(rel, stamp)| {
+                let meta = folder.meta(rel, false);
+                !meta.is_ok_and(|m| stamp.is_still(&m))
+            })
+            .map(|(rel, _)| rel.clone())
+            .collect();
         Some(Previous {
             dir: out_dir.to_path_buf(),
-            folder: Folder::open(out_dir),
-            manifest: Manifest::read(out_dir)?,
+            folder,
+            manifest,
+            touched,
         })
     }
 
@@ -139,11 +157,10 @@ impl Previous {
     pub fn reuse(&self, rel: &str, key: u128) -> Option<Kept> {
         let stamp = self.manifest.files.get(rel)?;
         let key = Some(key);
-        if stamp.key != key {
+        if stamp.key != key || self.touched.contains(rel) {
             return None;
         }
-        let meta = self.folder.meta(rel, false).ok()?;
-        stamp.is_still(&meta).then(|| Kept {
+        Some(Kept {
             stamp: *stamp,
             key,
             file: self.dir.join(rel),
