@@ -134,15 +134,7 @@ impl Previous {
     pub fn read(out_dir: &Path) -> Option<Previous> {
         let manifest = Manifest::read(out_dir)?;
         let folder = Folder::open(out_dir);
-        let touched = manifest
-            .files
-            .par_iter()
-            .filter(|(rel, stamp)| {
-                let meta = folder.meta(rel, false);
-                !meta.is_ok_and(|m| stamp.is_still(&m))
-            })
-            .map(|(rel, _)| rel.clone())
-            .collect();
+        let touched = touched_files(&manifest, out_dir, &folder);
         Some(Previous {
             dir: out_dir.to_path_buf(),
             folder,
@@ -166,6 +158,31 @@ impl Previous {
             file: self.dir.join(rel),
         })
     }
+}
+
+/// The files of `manifest` that are no longer as the last build left them
+/// in `out_dir` (opened as `folder`), checked in parallel. Each is looked
+/// up from its top folder (`posts/`), opened once: one path step fewer per
+/// `stat`.
+fn touched_files(manifest: &Manifest, out_dir: &Path, folder: &Folder) -> HashSet<String> {
+    let tops: HashMap<&str, Folder> = manifest
+        .files
+        .keys()
+        .filter_map(|rel| rel.split_once('/').map(|(top, _)| top))
+        .collect::<HashSet<&str>>()
+        .into_iter()
+        .map(|top| (top, Folder::open(&out_dir.join(top))))
+        .collect();
+    let meta = |rel: &str| match rel.split_once('/') {
+        Some((top, rest)) => tops[top].meta(rest, false),
+        None => folder.meta(rel, false),
+    };
+    manifest
+        .files
+        .par_iter()
+        .filter(|(rel, stamp)| !meta(rel).is_ok_and(|m| stamp.is_still(&m)))
+        .map(|(rel, _)| rel.clone())
+        .collect()
 }
 
 impl Output {

@@ -34,6 +34,20 @@ struct Found {
     /// Relative to `content/`, `/`-separated.
     rel: String,
     kind: Kind,
+    /// The walk's index of its folder (see [`Walked::folders`]).
+    folder: usize,
+    /// Where its name starts in `rel`.
+    name_at: usize,
+}
+
+/// What the walk of `content/` found.
+struct Walked {
+    /// Markdown files, sorted by path.
+    found: Vec<Found>,
+    /// Other files (path from the site root, path in `content/`).
+    other: Vec<(PathBuf, String)>,
+    /// Each folder walked, relative to `content/` ("" for `content/`).
+    folders: Vec<String>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -75,9 +89,18 @@ pub fn load_then(
         false => Default::default(),
     };
     let (walked, (page_cache, mut cache)) = rayon::join(|| walk(&content_dir), read_caches);
-    let (found, other_files) = walked?;
+    let Walked {
+        found,
+        other: other_files,
+        folders,
+    } = walked?;
     crate::trace::mark("walk and caches");
-    let content_folder = Folder::open(&content_dir);
+    // Each file is looked up by its name in its own folder: one path step
+    // per `stat` rather than one per folder on the way.
+    let folders: Vec<Folder> = folders
+        .iter()
+        .map(|d| Folder::open(&content_dir.join(d)))
+        .collect();
     let bundle_dirs: BTreeSet<String> = found
         .iter()
         .filter(|f| f.kind == Kind::Bundle)
@@ -88,7 +111,10 @@ pub fn load_then(
     // since the last build is taken from the page cache.
     let parsed: Vec<Result<ReadFile>> = found
         .par_iter()
-        .map(|f| parse_file(root, &content_folder, f, opts.cache.then_some(&page_cache)))
+        .map(|f| {
+            let cache = opts.cache.then(|| (&page_cache, &folders[f.folder]));
+            parse_file(root, f, cache)
+        })
         .collect();
     let mut problems: Vec<Diagnostic> = Vec::new();
     // Sized up front: pages are big, and each doubling of ten thousand of
@@ -353,9 +379,10 @@ pub fn reload_page(root: &Path, config: &Config, content: &Content, file: &Path)
         file: file.to_path_buf(),
         rel,
         kind,
+        folder: 0,
+        name_at: 0,
     };
-    let content_folder = Folder::open(&root.join(CONTENT_DIR));
-    let (Parsed::Page(page), _) = parse_file(root, &content_folder, &found, None)? else {
+    let (Parsed::Page(page), _) = parse_file(root, &found, None)? else {
         return Err(not_a_page());
     };
     let mut page = *page;
@@ -407,10 +434,10 @@ fn page_options<'a>(
 }
 
 /// Lists Markdown files and other files under `content/`, sorted by path.
-#[allow(clippy::type_complexity)]
-fn walk(content_dir: &Path) -> Result<(Vec<Found>, Vec<(PathBuf, String)>)> {
+fn walk(content_dir: &Path) -> Result<Walked> {
     let mut found = Vec::new();
     let mut other = Vec::new();
+    let mut walked: Vec<String> = Vec::new();
     // Folders still to read, relative to `content/` ("" is `content/` itself).
     // Plain `read_dir`, whose entries know their type without a `stat`:
     // walkdir joined a full path for every entry, which took twice as long
@@ -418,6 +445,8 @@ fn walk(content_dir: &Path) -> Result<(Vec<Found>, Vec<(PathBuf, String)>)> {
     let mut folders = vec![String::new()];
     while let Some(folder) = folders.pop() {
         let dir = content_dir.join(&folder);
+        let index = walked.len();
+        walked.push(folder.clone());
         let entries = std::fs::read_dir(&dir).map_err(|e| Error::io("read", &dir, e))?;
         for entry in entries {
             let entry = entry.map_err(|e| Error::io("read", &dir, e))?;
@@ -454,7 +483,14 @@ fn walk(content_dir: &Path) -> Result<(Vec<Found>, Vec<(PathBuf, String)>)> {
                     "index.md" if rel != "index.md" => Kind::Bundle,
                     _ => Kind::Page,
                 };
-                found.push(Found { file, rel, kind });
+                let name_at = rel.len() - name.len();
+                found.push(Found {
+                    file,
+                    rel,
+                    kind,
+                    folder: index,
+                    name_at,
+                });
             } else {
                 other.push((file, rel));
             }
@@ -466,7 +502,11 @@ fn walk(content_dir: &Path) -> Result<(Vec<Found>, Vec<(PathBuf, String)>)> {
     // page bundle lists its files in that order.
     found.sort_unstable_by(|a, b| a.rel.cmp(&b.rel));
     other.sort_unstable_by(|a, b| a.1.split('/').cmp(b.1.split('/')));
-    Ok((found, other))
+    Ok(Walked {
+        found,
+        other,
+        folders: walked,
+    })
 }
 
 /// Hidden files and editors' temporary files.
@@ -486,21 +526,16 @@ enum Parsed {
     Section(Box<Section>),
 }
 
-/// Reads and parses one file. With a `cache`, a page is taken from it when
-/// it holds this file unchanged (then the file is not even read: the page's
-/// body is left unread) or this file's text; and the page comes with its
-/// record for the next cache (and whether it was parsed afresh).
-fn parse_file(
-    root: &Path,
-    content: &Folder,
-    f: &Found,
-    cache: Option<&PageCache>,
-) -> Result<ReadFile> {
-    let path = root.join(&f.file);
-    let cache = cache.filter(|_| f.kind != Kind::Section);
-    if let Some(cache) = cache.filter(|c| c.has_stamp(&f.rel)) {
-        let meta = content
-            .meta(&f.rel, true)
+/// Reads and parses one file. With a `cache` (and the file's folder, to
+/// look at its metadata), a page is taken from it when it holds this file
+/// unchanged (then the file is not even read: the page's body is left
+/// unread) or this file's text; and the page comes with its record for the
+/// next cache (and whether it was parsed afresh).
+fn parse_file(root: &Path, f: &Found, cache: Option<(&PageCache, &Folder)>) -> Result<ReadFile> {
+    let (cache, folder) = cache.filter(|_| f.kind != Kind::Section).unzip();
+    if let (Some(cache), Some(folder)) = (cache.filter(|c| c.has_stamp(&f.rel)), folder) {
+        let meta = folder
+            .meta(&f.rel[f.name_at..], true)
             .map_err(|e| Error::io("read", &f.file, e))?;
         let stamp = page_cache::stamp_of(&meta);
         if let Some((mut page, record)) = stamp.and_then(|s| cache.get_unchanged(&f.rel, s)) {
@@ -510,6 +545,7 @@ fn parse_file(
     }
     // The stamp for the next cache comes from the open file: no second
     // lookup of the path.
+    let path = root.join(&f.file);
     let (bytes, stamp) =
         read_with_stamp(&path, cache.is_some()).map_err(|e| Error::io("read", &f.file, e))?;
     let text = match String::from_utf8(bytes) {
