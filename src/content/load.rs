@@ -334,7 +334,7 @@ pub fn load_then(
             .zip(lookups)
             .map(|(p, (input, l))| {
                 let entry = markdown_cache::Entry::new(input, l, &p.rendered);
-                (cache_name(&p.file), entry)
+                (cache_name(&p.file).into_owned(), entry)
             })
             .collect();
         // Losing the cache costs time, never correctness: an error is ignored.
@@ -343,7 +343,11 @@ pub fn load_then(
             let _ = MarkdownCache::write(&root, &next_cache);
         });
     }
-    pages.sort_by(|a, b| a.rel.cmp(&b.rel));
+    // Already in this order unless a page moved (the walk sorts by path):
+    // a sort would still take a scratch copy of every page.
+    if !pages.is_sorted_by(|a, b| a.rel <= b.rel) {
+        pages.sort_by(|a, b| a.rel.cmp(&b.rel));
+    }
     let mut content = Content {
         pages,
         sections,
@@ -1005,8 +1009,11 @@ fn assign_pages(content: &mut Content) {
 }
 
 /// The name of a file in the Markdown cache: its path from the site root.
-fn cache_name(file: &Path) -> String {
-    file.to_string_lossy().replace('\\', "/")
+fn cache_name(file: &Path) -> std::borrow::Cow<'_, str> {
+    match file.to_string_lossy() {
+        name if name.contains('\\') => name.replace('\\', "/").into(),
+        name => name,
+    }
 }
 
 /// One file's Markdown, rendered or reused.
