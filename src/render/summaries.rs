@@ -2,8 +2,9 @@
 //! it rather than copied into each of them.
 //!
 //! A page's summary is in its own page's context and in every list that
-//! shows the page: at ten thousand pages, copying a JSON tree into each of
-//! those contexts was a third of a full build. An output borrows the
+//! shows the page: at ten thousand pages, copying JSON trees into those
+//! contexts (with the shared context, see `context.rs`) was about a quarter
+//! of a full build's CPU. An output borrows the
 //! summary, renders, and gives it back. When another output holds it at
 //! that moment (two lists rendered at once on two cores), the borrower
 //! gets a fresh copy instead, so a summary is never waited for.
