@@ -343,8 +343,8 @@ pub fn load_then(
             let _ = MarkdownCache::write(&root, &next_cache);
         });
     }
-    // Already in this order unless a page moved (the walk sorts by path):
-    // a sort would still take a scratch copy of every page.
+    // In this order already, as the walk sorts by path: checking costs a
+    // pass, where even a sort of sorted pages takes a scratch copy of them.
     if !pages.is_sorted_by(|a, b| a.rel <= b.rel) {
         pages.sort_by(|a, b| a.rel.cmp(&b.rel));
     }
