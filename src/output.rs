@@ -119,7 +119,6 @@ impl Stream {
 /// What the last build left in the output folder, for a build to reuse.
 pub struct Previous {
     dir: PathBuf,
-    folder: Folder,
     manifest: Manifest,
     /// Files of the manifest that are no longer as the last build left
     /// them (edited, replaced or removed by hand): usually none.
@@ -133,11 +132,9 @@ impl Previous {
     /// are most of the work of keeping what did not change.
     pub fn read(out_dir: &Path) -> Option<Previous> {
         let manifest = Manifest::read(out_dir)?;
-        let folder = Folder::open(out_dir);
-        let touched = touched_files(&manifest, out_dir, &folder);
+        let touched = touched_files(&manifest, out_dir);
         Some(Previous {
             dir: out_dir.to_path_buf(),
-            folder,
             manifest,
             touched,
         })
@@ -161,10 +158,10 @@ impl Previous {
 }
 
 /// The files of `manifest` that are no longer as the last build left them
-/// in `out_dir` (opened as `folder`), checked in parallel. Each is looked
-/// up from its top folder (`posts/`), opened once: one path step fewer per
-/// `stat`.
-fn touched_files(manifest: &Manifest, out_dir: &Path, folder: &Folder) -> HashSet<String> {
+/// in `out_dir`, checked in parallel. Each is looked up from its top folder
+/// (`posts/`), opened once: one path step fewer per `stat`.
+fn touched_files(manifest: &Manifest, out_dir: &Path) -> HashSet<String> {
+    let folder = Folder::open(out_dir);
     let tops: HashMap<&str, Folder> = manifest
         .files
         .keys()
@@ -407,9 +404,13 @@ fn plan(entries: &[Entry<'_>], previous: &Previous) -> Option<Plan> {
             if was.len != e.len || was.digest != e.digest {
                 return None;
             }
-            // The file must still be what the last build left (not edited by hand).
-            let meta = previous.folder.meta(e.rel, false).ok()?;
-            was.is_still(&meta).then(|| Stamp::of(&meta, e))
+            // The file must still be what the last build left (not edited
+            // by hand), as `Previous::read` found: then it is as stamped.
+            (!previous.touched.contains(e.rel)).then_some(Stamp {
+                digest: e.digest,
+                key: e.key,
+                ..*was
+            })
         })
         .collect();
     let mut plan = Plan {
