@@ -111,6 +111,41 @@ impl Folder {
     }
 }
 
+impl Folder {
+    /// Creates the folder `rel` (its parent must exist).
+    pub fn mkdir(&self, rel: &str) -> io::Result<()> {
+        #[cfg(unix)]
+        if let Some(fd) = &self.fd {
+            let mode = rustix::fs::Mode::from_raw_mode(0o777);
+            return Ok(rustix::fs::mkdirat(fd, rel, mode)?);
+        }
+        std::fs::create_dir(self.path.join(rel))
+    }
+
+    /// Creates the file `rel` (or truncates it) for writing.
+    pub fn create(&self, rel: &str) -> io::Result<std::fs::File> {
+        #[cfg(unix)]
+        if let Some(fd) = &self.fd {
+            use rustix::fs::{Mode, OFlags};
+            let flags = OFlags::WRONLY | OFlags::CREATE | OFlags::TRUNC | OFlags::CLOEXEC;
+            let file = rustix::fs::openat(fd, rel, flags, Mode::from_raw_mode(0o666))?;
+            return Ok(std::fs::File::from(file));
+        }
+        std::fs::File::create(self.path.join(rel))
+    }
+
+    /// True when `rel` is a folder (a symbolic link is not followed).
+    pub fn is_dir(&self, rel: &str) -> bool {
+        // Asked only when making a folder failed: no need to be quick.
+        std::fs::symlink_metadata(self.path.join(rel)).is_ok_and(|m| m.is_dir())
+    }
+
+    /// The folder's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

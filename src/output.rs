@@ -63,6 +63,8 @@ pub struct Kept {
 /// removed, and the output folder was never touched.
 pub struct Stream {
     dir: tempfile::TempDir,
+    /// The same folder, open: files and folders are made relative to it.
+    folder: Folder,
     /// Folders made so far, relative.
     made: std::sync::Mutex<BTreeSet<String>>,
 }
@@ -72,8 +74,10 @@ impl Stream {
     pub fn beside(out_dir: &Path) -> Result<Stream> {
         let (parent, name) = split_out_dir(out_dir)?;
         std::fs::create_dir_all(&parent).map_err(|e| Error::io("create", &parent, e))?;
+        let dir = staging_dir(&parent, &name, "new")?;
         Ok(Stream {
-            dir: staging_dir(&parent, &name, "new")?,
+            folder: Folder::open(dir.path()),
+            dir,
             made: Default::default(),
         })
     }
@@ -84,7 +88,7 @@ impl Stream {
     /// times the kernel time.
     pub fn make_folders<'a>(&self, files: impl Iterator<Item = &'a str>) -> Result<()> {
         let dirs = ancestors(files);
-        create_dirs(self.dir.path(), dirs.clone())?;
+        create_dirs(&self.folder, dirs.clone())?;
         self.made
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -98,12 +102,10 @@ impl Stream {
             // Held while the folder is made: folders are made one at a time.
             let mut made = self.made.lock().unwrap_or_else(|e| e.into_inner());
             if !made.contains(parent) {
-                let dir = self.dir.path().join(parent);
-                std::fs::create_dir_all(&dir).map_err(|e| Error::io("create", &dir, e))?;
+                create_dir_all(&self.folder, parent)?;
                 made.insert(parent.to_string());
             }
         }
-        let file = self.dir.path().join(rel);
         let entry = Entry {
             rel,
             src: Src::Bytes(bytes),
@@ -111,7 +113,8 @@ impl Stream {
             digest: digest(bytes),
             key,
         };
-        let stamp = entry.write_to(&file)?;
+        let stamp = entry.write_to(&self.folder, rel)?;
+        let file = self.dir.path().join(rel);
         Ok(Kept { stamp, key, file })
     }
 }
@@ -332,10 +335,11 @@ pub fn write_tree(output: &Output, dir: &Path) -> Result<()> {
 /// Creates the folders first, then writes the files in parallel; returns
 /// what each file was left as.
 fn write_entries(entries: &[Entry<'_>], dir: &Path) -> Result<Vec<Stamp>> {
-    create_dirs(dir, ancestors(entries.iter().map(|e| e.rel)))?;
+    let folder = Folder::open(dir);
+    create_dirs(&folder, ancestors(entries.iter().map(|e| e.rel)))?;
     entries
         .par_iter()
-        .map(|e| e.write_to(&dir.join(e.rel)))
+        .map(|e| e.write_to(&folder, e.rel))
         .collect()
 }
 
@@ -343,19 +347,36 @@ fn write_entries(entries: &[Entry<'_>], dir: &Path) -> Result<Vec<Stamp>> {
 /// sorted order creates parents first) under `dir`, one after the other:
 /// creating them in parallel gained nothing on ext4, where folders made in
 /// one parent (`posts/*`) wait for that parent's lock anyway.
-fn create_dirs(dir: &Path, dirs: HashSet<&str>) -> Result<()> {
+fn create_dirs(folder: &Folder, dirs: HashSet<&str>) -> Result<()> {
     // Sorted, so that a folder comes before the folders in it.
     let mut dirs: Vec<&str> = dirs.into_iter().collect();
     dirs.sort_unstable();
     for d in dirs {
-        let d = dir.join(d);
-        match std::fs::create_dir(&d) {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && d.is_dir() => {}
-            Err(e) => return Err(Error::io("create", &d, e)),
-        }
+        create_dir(folder, d)?;
     }
     Ok(())
+}
+
+/// Creates the folder `rel` in `folder`; one already there is fine.
+fn create_dir(folder: &Folder, rel: &str) -> Result<()> {
+    match folder.mkdir(rel) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && folder.is_dir(rel) => Ok(()),
+        Err(e) => Err(Error::io("create", &folder.path().join(rel), e)),
+    }
+}
+
+/// Creates the folder `rel` in `folder`, and the folders it is in.
+fn create_dir_all(folder: &Folder, rel: &str) -> Result<()> {
+    match folder.mkdir(rel) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            if let Some(parent) = parent_of(rel) {
+                create_dir_all(folder, parent)?;
+            }
+            create_dir(folder, rel)
+        }
+        _ => create_dir(folder, rel),
+    }
 }
 
 /// What to do in an incremental write.
@@ -498,10 +519,11 @@ fn write_incremental(
     // 1. Stage: every changed file, under a flat name, beside the output folder.
     let staging = staging_dir(parent, name, "new")?;
     let stage = staging.path();
+    let stage_folder = Folder::open(stage);
     let staged: Vec<Stamp> = plan
         .write
         .par_iter()
-        .map(|&i| entries[i].write_to(&stage.join(format!("n{i}"))))
+        .map(|&i| entries[i].write_to(&stage_folder, &format!("n{i}")))
         .collect::<Result<_>>()?;
     let mut stamps: Vec<Option<Stamp>> = vec![None; entries.len()];
     for (&i, s) in plan.write.iter().zip(staged) {
@@ -743,29 +765,36 @@ fn fingerprint(output: &Output) -> Result<Vec<Entry<'_>>> {
 }
 
 impl Entry<'_> {
-    /// Writes the file at `path`; returns what it was left as.
-    fn write_to(&self, path: &Path) -> Result<Stamp> {
+    /// Writes the file `rel` of `folder`; returns what it was left as.
+    fn write_to(&self, folder: &Folder, rel: &str) -> Result<Stamp> {
+        let path = || folder.path().join(rel);
         let meta = match self.src {
             Src::Bytes(bytes) => {
-                let mut f = std::fs::File::create(path).map_err(|e| Error::io("write", path, e))?;
+                let mut f = folder
+                    .create(rel)
+                    .map_err(|e| Error::io("write", &path(), e))?;
                 f.write_all(bytes)
-                    .map_err(|e| Error::io("write", path, e))?;
+                    .map_err(|e| Error::io("write", &path(), e))?;
                 f.metadata()
             }
             Src::Copy(src) => {
-                std::fs::copy(src, path).map_err(|e| Error::io("copy", src, e))?;
+                let path = path();
+                std::fs::copy(src, &path).map_err(|e| Error::io("copy", src, e))?;
                 std::fs::symlink_metadata(path)
             }
             // A full write (the layout changed) copies kept files from the
             // old folder into the new one.
-            // Written there already (see `Stream`).
-            Src::Kept(k) if k.file == path => return Ok(k.stamp),
             Src::Kept(k) => {
-                std::fs::copy(&k.file, path).map_err(|e| Error::io("copy", &k.file, e))?;
+                let path = path();
+                // Written there already (see `Stream`).
+                if k.file == path {
+                    return Ok(k.stamp);
+                }
+                std::fs::copy(&k.file, &path).map_err(|e| Error::io("copy", &k.file, e))?;
                 std::fs::symlink_metadata(path)
             }
         }
-        .map_err(|e| Error::io("write", path, e))?;
+        .map_err(|e| Error::io("write", &path(), e))?;
         Ok(Stamp::of(&FileMeta::from_std(&meta), self))
     }
 }

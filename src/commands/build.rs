@@ -153,6 +153,7 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
             .map(|p| Output::file_for_url_path(&p.path))
             .collect();
         stream.make_folders(files.iter().map(String::as_str))?;
+        crate::trace::mark("folders made");
         Ok(stream)
     };
     let (loaded, previous) = rayon::join(
