@@ -11,6 +11,9 @@ use walkdir::WalkDir;
 pub static DEFAULT_THEME: include_dir::Dir<'static> =
     include_dir::include_dir!("$CARGO_MANIFEST_DIR/themes/default");
 
+/// The template of redirect pages.
+const ALIAS: &str = "alias.html";
+
 /// Where a template came from, for error messages.
 #[derive(Debug, Clone)]
 struct Source {
@@ -64,6 +67,15 @@ impl Templates {
             .into());
         }
         read_dir_templates(root, &root.join("templates"), &mut sources)?;
+        // Redirect pages (aliases, a paginated list's `page/1/`) need
+        // `alias.html`: a theme without one gets the default theme's.
+        if !sources.contains_key(ALIAS) {
+            if let Some(file) = DEFAULT_THEME.get_file(Path::new("templates").join(ALIAS)) {
+                let text = file.contents_utf8().unwrap_or_default().to_string();
+                let path = Path::new("themes/default").join(file.path());
+                sources.insert(ALIAS.to_string(), Source { file: path, text });
+            }
+        }
 
         let mut tera = tera::Tera::default();
         tera.autoescape_on(vec![".html", ".htm", ".xml"]);

@@ -126,6 +126,7 @@ pub struct SectionFrontMatter {
     #[serde(default)]
     pub sort_by: SortBy,
     pub paginate_by: Option<usize>,
+    pub limit: Option<usize>,
     #[serde(default)]
     pub weight: i64,
     pub template: Option<String>,

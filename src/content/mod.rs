@@ -182,6 +182,9 @@ pub struct Section {
     pub description: Option<String>,
     pub sort_by: SortBy,
     pub paginate_by: Option<usize>,
+    /// Lists only this many of its pages, the first in its order (the
+    /// home page's newest ten, say); `None` or 0: all of them.
+    pub limit: Option<usize>,
     pub weight: i64,
     pub template: Option<String>,
     pub page_template: Option<String>,
@@ -195,6 +198,17 @@ pub struct Section {
     pub subsections: Vec<String>,
     /// Folder of the parent section (`None` for the root).
     pub parent: Option<String>,
+}
+
+impl Section {
+    /// The pages it lists, of `listing` (all its pages, in its order):
+    /// the first [`Section::limit`] of them.
+    pub fn listed<'a>(&self, listing: &'a [usize]) -> &'a [usize] {
+        match self.limit {
+            Some(n) if n > 0 => &listing[..n.min(listing.len())],
+            _ => listing,
+        }
+    }
 }
 
 /// Everything loaded from `content/`.

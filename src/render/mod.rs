@@ -794,6 +794,7 @@ fn render_sections<'a>(ctx: &Ctx<'a>, out: &mut Out<'a>) {
             feed_views(c, &s.path, &format!("{} — {}", s.title, c.title))
         };
         let view = section_view(site, s, listing.len());
+        let listing = s.listed(listing);
         let owner: Cow<'_, Path> = match &s.file {
             Some(file) => Cow::Borrowed(file),
             None => Cow::Owned(Path::new(crate::content::CONTENT_DIR).join(dir)),
@@ -804,6 +805,7 @@ fn render_sections<'a>(ctx: &Ctx<'a>, out: &mut Out<'a>) {
         let made: Vec<(String, Made)> = paginate(listing, per, &s.path)
             .into_par_iter()
             .map(|pager| ctx.make_pager(pager, template, &shared, s.file.as_deref()))
+            .chain(first_pager_redirect(ctx, per, &s.path, s.file.as_deref()))
             .collect();
         for (path, made) in made {
             out.add_made(&path, made, owner.clone());
@@ -867,6 +869,7 @@ fn render_taxonomies<'a>(ctx: &Ctx<'a>, out: &mut Out<'a>) {
                 paginate(&term.pages, per, &term_path)
                     .into_iter()
                     .map(|pager| ctx.make_pager(pager, "taxonomy_term.html", &shared, None))
+                    .chain(first_pager_redirect(ctx, per, &term_path, None))
                     .collect()
             })
             .collect();
@@ -892,34 +895,53 @@ fn render_404<'a>(ctx: &Ctx<'a>, out: &mut Out<'a>) {
 
 /// Step: a redirect page at every alias.
 fn render_aliases<'a>(ctx: &Ctx<'a>, out: &mut Out<'a>) {
-    let c = &ctx.site.config;
     for p in &ctx.site.content.pages {
         for (alias, _) in &p.aliases {
-            let to = c.url(&p.path);
-            // The refresh goes to the path on the same host, so a redirect
-            // also works on the dev server and on preview deployments.
-            let path = reqwest::Url::parse(&to)
-                .map(|u| u.path().to_string())
-                .unwrap_or_else(|_| p.path.clone());
-            let made = ctx.make(
-                alias,
-                "alias.html",
-                &ctx.base,
-                |k| {
-                    k.str(&to).str(&path);
-                },
-                || {
-                    Ok(vec![
-                        ("redirect_to", Value::from(to.clone())),
-                        ("redirect_path", Value::from(path.clone())),
-                    ])
-                },
-                drop,
-                Some(&p.file),
-            );
+            let made = redirect(ctx, alias, &p.path, Some(&p.file));
             out.add_made(alias, made, &p.file);
         }
     }
+}
+
+/// The redirect from a paginated list's `page/1/` to the list itself, as
+/// Hugo and Zola write it (none for a list that is not paginated).
+fn first_pager_redirect(
+    ctx: &Ctx<'_>,
+    per: usize,
+    list_path: &str,
+    for_file: Option<&Path>,
+) -> Option<(String, Made)> {
+    (per > 0).then(|| {
+        let from = format!("{list_path}page/1/");
+        let made = redirect(ctx, &from, list_path, for_file);
+        (from, made)
+    })
+}
+
+/// The page at the URL path `from` that sends readers to the URL path `to`.
+fn redirect(ctx: &Ctx<'_>, from: &str, to: &str, for_file: Option<&Path>) -> Made {
+    let url = ctx.site.config.url(to);
+    // The refresh goes to the path on the same host, so a redirect also
+    // works on the dev server and on preview deployments.
+    let path = reqwest::Url::parse(&url)
+        .map(|u| u.path().to_string())
+        .unwrap_or_else(|_| to.to_string());
+    ctx.make(
+        from,
+        "alias.html",
+        &ctx.base,
+        |k| {
+            k.str(&url).str(&path);
+        },
+        || {
+            Ok(vec![
+                ("redirect_to", Value::from(url.clone())),
+                ("redirect_path", Value::from(path.clone())),
+            ])
+        },
+        drop,
+        for_file,
+    )
 }
 
 fn copy_tree(dir: &Path, output: &mut Output) {

@@ -39,6 +39,7 @@ pub(super) fn render_sitemap<'a>(ctx: &Ctx<'a>, out: &mut Out<'a>) {
     };
     for (dir, s) in &site.content.sections {
         let listing = ctx.listing(dir);
+        let listing = s.listed(listing);
         let newest = listing
             .iter()
             .filter_map(|&i| {

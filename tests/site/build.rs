@@ -469,3 +469,70 @@ fn lists_and_pages_see_the_summaries_and_html_they_should() {
         "<p>Three.</p>\n|third|Third|0"
     );
 }
+
+#[test]
+fn a_section_with_a_limit_lists_only_its_first_pages() {
+    let site = news_site();
+    site.write(
+        "content/_index.md",
+        page(
+            "title = \"Home\"\nlimit = 2\npaginate_by = 0",
+            "Welcome *home*.",
+        ),
+    );
+    site.build_ok();
+    let home = site.read("index.html");
+    assert!(home.contains(">Third</a>") && home.contains(">Second</a>"));
+    assert!(
+        !home.contains(">First</a>"),
+        "the third newest is over the limit"
+    );
+    assert!(!site.exists("page/2/index.html"));
+    assert!(!site.exists("page/1/index.html"), "not paginated");
+    // The section it limits is the home page alone: the news section
+    // still lists every entry.
+    assert!(site.read("news/page/2/index.html").contains(">First</a>"));
+    let sitemap = site.read("sitemap.xml");
+    assert!(!sitemap.contains("https://example.com/page/"), "{sitemap}");
+    assert!(sitemap.contains("https://example.com/news/page/2/"));
+
+    // With pagination, the limit comes first: 2 entries, one pager.
+    site.write(
+        "content/_index.md",
+        page("title = \"Home\"\nlimit = 2\npaginate_by = 1", ""),
+    );
+    site.build_ok();
+    assert!(site.read("page/2/index.html").contains(">Second</a>"));
+    assert!(!site.exists("page/3/index.html"));
+}
+
+#[test]
+fn a_paginated_list_redirects_its_first_pager_to_itself() {
+    let site = news_site();
+    // A theme without a redirect template gets the built-in one.
+    std::fs::remove_file(site.root().join("themes/default/templates/alias.html")).unwrap();
+    site.write(
+        "content/company/_index.md",
+        page("title = \"Company\"\npaginate_by = 0", ""),
+    );
+    site.write("content/company/team.md", page("title = \"Team\"", ""));
+    site.build_ok();
+    for (from, to) in [
+        ("news/page/1/index.html", "/news/"),
+        ("page/1/index.html", "/"),
+        ("tags/api/page/1/index.html", "/tags/api/"),
+    ] {
+        let html = site.read(from);
+        assert!(
+            html.contains(&format!(r#"content="0; url={to}""#)),
+            "{from}: {html}"
+        );
+        assert!(html.contains(&format!(r#"href="https://example.com{to}""#)));
+    }
+    assert!(site.exists("company/index.html"));
+    assert!(
+        !site.exists("company/page/1/index.html"),
+        "a list that is not paginated has no pagers"
+    );
+    assert!(!site.read("sitemap.xml").contains("/page/1/"));
+}
