@@ -359,11 +359,7 @@ fn create_dirs(folder: &Folder, dirs: HashSet<&str>) -> Result<()> {
 
 /// Creates the folder `rel` in `folder`; one already there is fine.
 fn create_dir(folder: &Folder, rel: &str) -> Result<()> {
-    match folder.mkdir(rel) {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && folder.is_dir(rel) => Ok(()),
-        Err(e) => Err(Error::io("create", &folder.path().join(rel), e)),
-    }
+    made(folder, rel, folder.mkdir(rel))
 }
 
 /// Creates the folder `rel` in `folder`, and the folders it is in.
@@ -375,7 +371,17 @@ fn create_dir_all(folder: &Folder, rel: &str) -> Result<()> {
             }
             create_dir(folder, rel)
         }
-        _ => create_dir(folder, rel),
+        result => made(folder, rel, result),
+    }
+}
+
+/// What making the folder `rel` in `folder` came to: a folder already
+/// there is fine.
+fn made(folder: &Folder, rel: &str, result: std::io::Result<()>) -> Result<()> {
+    match result {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && folder.is_dir(rel) => Ok(()),
+        Err(e) => Err(Error::io("create", &folder.path().join(rel), e)),
     }
 }
 
