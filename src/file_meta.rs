@@ -146,6 +146,20 @@ impl Folder {
     }
 }
 
+/// The rest of `file`, which should hold about `expected` bytes.
+///
+/// The standard library's `read_to_end` on a file first asks for its size
+/// and position (`statx`, `lseek`): two of the seven system calls of reading
+/// a small file whose size the caller knows already.
+pub fn read_all(file: &mut impl std::io::Read, expected: usize) -> io::Result<Vec<u8>> {
+    use std::io::Read;
+    // One more byte than expected, so that the second read sees the end;
+    // through `take`, which reads to the end without asking first.
+    let mut bytes = Vec::with_capacity(expected + 1);
+    file.by_ref().take(u64::MAX).read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -175,6 +189,17 @@ mod tests {
         let folder = Folder::open(dir.path());
         assert!(folder.meta("link.md", true).unwrap().is_file);
         assert!(!folder.meta("link.md", false).unwrap().is_file);
+    }
+
+    #[test]
+    fn reads_whole_files_whatever_size_was_expected() {
+        let dir = tempfile::tempdir().unwrap();
+        let text: Vec<u8> = (0..40_000u32).map(|i| (i % 251) as u8).collect();
+        std::fs::write(dir.path().join("f"), &text).unwrap();
+        for expected in [0, 1, 39_999, 40_000, 40_001, 100_000] {
+            let mut file = std::fs::File::open(dir.path().join("f")).unwrap();
+            assert_eq!(read_all(&mut file, expected).unwrap(), text, "{expected}");
+        }
     }
 
     #[test]

@@ -252,7 +252,7 @@ pub fn write_over(
     std::fs::create_dir_all(&parent).map_err(|e| Error::io("create", &parent, e))?;
     let entries = fingerprint(output)?;
     if let Some(stream) = stream {
-        return write_full(&entries, out_dir, (&parent, &name), stream.dir);
+        return write_full(&entries, out_dir, (&parent, &name), stream.dir, true);
     }
     if let Some(previous) = previous {
         let plan = plan(&entries, &previous);
@@ -264,7 +264,7 @@ pub fn write_over(
         }
     }
     let staging = staging_dir(&parent, &name, "new")?;
-    write_full(&entries, out_dir, (&parent, &name), staging)
+    write_full(&entries, out_dir, (&parent, &name), staging, false)
 }
 
 /// The folder holding `out_dir`, and `out_dir`'s name.
@@ -293,13 +293,16 @@ fn staging_dir(parent: &Path, name: &str, kind: &str) -> Result<tempfile::TempDi
 }
 
 /// Writes everything into `staging` (beside `out_dir`), then swaps it in.
+/// `streamed`: `staging` is a [`Stream`]'s folder, which holds the files
+/// kept in `entries` already.
 fn write_full(
     entries: &[Entry<'_>],
     out_dir: &Path,
     (parent, name): (&Path, &str),
     staging: tempfile::TempDir,
+    streamed: bool,
 ) -> Result<WriteStats> {
-    let stamps = write_entries(entries, staging.path())?;
+    let stamps = write_entries(entries, staging.path(), streamed)?;
     Manifest::write(&staging.path().join(MANIFEST), entries, &stamps)?;
 
     let staged = staging.keep();
@@ -329,17 +332,23 @@ fn write_full(
 /// Writes every file of `output` under `dir` (which exists), in parallel.
 /// No manifest is written: this is a plain export.
 pub fn write_tree(output: &Output, dir: &Path) -> Result<()> {
-    write_entries(&fingerprint(output)?, dir).map(|_| ())
+    write_entries(&fingerprint(output)?, dir, false).map(|_| ())
 }
 
 /// Creates the folders first, then writes the files in parallel; returns
-/// what each file was left as.
-fn write_entries(entries: &[Entry<'_>], dir: &Path) -> Result<Vec<Stamp>> {
+/// what each file was left as. `streamed`: the kept files are in `dir`
+/// already (see [`write_full`]), in folders of their own.
+fn write_entries(entries: &[Entry<'_>], dir: &Path, streamed: bool) -> Result<Vec<Stamp>> {
+    let in_place = |e: &Entry<'_>| streamed && matches!(e.src, Src::Kept(_));
     let folder = Folder::open(dir);
-    create_dirs(&folder, ancestors(entries.iter().map(|e| e.rel)))?;
+    let to_write = entries.iter().filter(|e| !in_place(e));
+    create_dirs(&folder, ancestors(to_write.map(|e| e.rel)))?;
     entries
         .par_iter()
-        .map(|e| e.write_to(&folder, e.rel))
+        .map(|e| match &e.src {
+            Src::Kept(k) if in_place(e) => Ok(k.stamp),
+            _ => e.write_to(&folder, e.rel),
+        })
         .collect()
 }
 
@@ -792,10 +801,6 @@ impl Entry<'_> {
             // old folder into the new one.
             Src::Kept(k) => {
                 let path = path();
-                // Written there already (see `Stream`).
-                if k.file == path {
-                    return Ok(k.stamp);
-                }
                 std::fs::copy(&k.file, &path).map_err(|e| Error::io("copy", &k.file, e))?;
                 std::fs::symlink_metadata(path)
             }

@@ -590,11 +590,9 @@ fn read_with_stamp(
     path: &Path,
     stamp: bool,
 ) -> std::io::Result<(Vec<u8>, Option<page_cache::FileStamp>)> {
-    use std::io::Read;
     let mut file = std::fs::File::open(path)?;
     let meta = file.metadata()?;
-    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
-    file.read_to_end(&mut bytes)?;
+    let bytes = crate::file_meta::read_all(&mut file, usize::try_from(meta.len()).unwrap_or(0))?;
     let stamp = if stamp {
         page_cache::stamp_of(&FileMeta::from_std(&meta))
     } else {
