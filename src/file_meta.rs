@@ -134,6 +134,19 @@ impl Folder {
         std::fs::File::create(self.path.join(rel))
     }
 
+    /// The bytes of the file `rel`.
+    pub fn read(&self, rel: &str) -> io::Result<Vec<u8>> {
+        #[cfg(unix)]
+        if let Some(fd) = &self.fd {
+            use rustix::fs::{Mode, OFlags};
+            let flags = OFlags::RDONLY | OFlags::CLOEXEC;
+            let mut file = std::fs::File::from(rustix::fs::openat(fd, rel, flags, Mode::empty())?);
+            // Room for a typical Markdown file, read without asking its size.
+            return read_all(&mut file, 16 * 1024);
+        }
+        std::fs::read(self.path.join(rel))
+    }
+
     /// True when `rel` is a folder (a symbolic link is not followed).
     pub fn is_dir(&self, rel: &str) -> bool {
         // Asked only when making a folder failed: no need to be quick.
@@ -200,6 +213,9 @@ mod tests {
             let mut file = std::fs::File::open(dir.path().join("f")).unwrap();
             assert_eq!(read_all(&mut file, expected).unwrap(), text, "{expected}");
         }
+        let folder = Folder::open(dir.path());
+        assert_eq!(folder.read("f").unwrap(), text);
+        assert!(folder.read("missing").is_err());
     }
 
     #[test]

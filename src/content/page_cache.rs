@@ -285,6 +285,37 @@ mod tests {
     }
 
     #[test]
+    fn a_body_read_again_is_the_files_body_as_it_is_now() {
+        let dir = tempfile::tempdir().unwrap();
+        let news = dir.path().join("content/news");
+        std::fs::create_dir_all(&news).unwrap();
+        let text = "+++\ntitle = \"Spring release\"\n+++\nHello *there*.\n";
+        std::fs::write(news.join("a.md"), text).unwrap();
+        let mut p = page(text, text.find("Hello").unwrap());
+        p.body = String::new();
+        p.body_unread = true;
+        let folder = crate::file_meta::Folder::open(&news);
+        let body = |p: &Page| {
+            p.markdown_from(dir.path(), &folder, "a.md")
+                .map(|b| b.into_owned())
+        };
+        assert_eq!(body(&p).unwrap(), "Hello *there*.\n");
+        // Edited since it was parsed, front matter and all: the new body.
+        std::fs::write(
+            news.join("a.md"),
+            "+++\ntitle = \"Spring, again\"\n+++\nBye.\n",
+        )
+        .unwrap();
+        assert_eq!(body(&p).unwrap(), "Bye.\n");
+        std::fs::remove_file(news.join("a.md")).unwrap();
+        let gone = body(&p).unwrap_err().to_string();
+        assert!(
+            gone.contains("content/news/a.md") && gone.contains("build again"),
+            "{gone}"
+        );
+    }
+
+    #[test]
     fn a_page_comes_back_as_parsed_for_the_same_text_only() {
         let dir = tempfile::tempdir().unwrap();
         let text = "+++\ntitle = \"Spring release\"\n+++\nHello *there*.\n";
