@@ -17,12 +17,30 @@ fn main() -> ExitCode {
     // Cache files still being written are finished, not left half-made.
     herald::atomic_file::wait_for_background();
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(()) => exit_now(),
         Err(e) => {
             eprintln!("{e}");
             ExitCode::FAILURE
         }
     }
+}
+
+/// Ends a successful run at once. Everything is written by now (the caches
+/// included, waited for above); what is left is freeing memory, and
+/// mimalloc's exit handler collects every heap first: 6 ms of an 80 ms
+/// rebuild at 10,000 pages. `_exit` skips it, as compilers skip freeing
+/// their trees; the kernel takes the memory back in one go.
+fn exit_now() -> ExitCode {
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+    #[cfg(unix)]
+    // SAFETY: `_exit` ends the process without running anything of it;
+    // nothing is left to run: every file is closed and stdout flushed.
+    unsafe {
+        libc::_exit(0)
+    }
+    #[cfg(not(unix))]
+    ExitCode::SUCCESS
 }
 
 fn run(args: cli::Cli) -> herald::Result<()> {
