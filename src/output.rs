@@ -52,8 +52,6 @@ pub struct Output {
 pub struct Kept {
     stamp: Stamp,
     key: Option<u128>,
-    /// Where it is.
-    file: PathBuf,
 }
 
 /// The folder a build writes its files into as it renders them, when the
@@ -113,15 +111,13 @@ impl Stream {
             digest: digest(bytes),
             key,
         };
-        let stamp = entry.write_to(&self.folder, rel)?;
-        let file = self.dir.path().join(rel);
-        Ok(Kept { stamp, key, file })
+        let stamp = entry.write_to(&self.folder, rel, None)?;
+        Ok(Kept { stamp, key })
     }
 }
 
 /// What the last build left in the output folder, for a build to reuse.
 pub struct Previous {
-    dir: PathBuf,
     manifest: Manifest,
     /// Files of the manifest that are no longer as the last build left
     /// them (edited, replaced or removed by hand): usually none.
@@ -136,11 +132,7 @@ impl Previous {
     pub fn read(out_dir: &Path) -> Option<Previous> {
         let manifest = Manifest::read(out_dir)?;
         let touched = touched_files(&manifest, out_dir);
-        Some(Previous {
-            dir: out_dir.to_path_buf(),
-            manifest,
-            touched,
-        })
+        Some(Previous { manifest, touched })
     }
 
     /// The file `rel`, when the last build wrote it from inputs of this
@@ -152,11 +144,7 @@ impl Previous {
         if stamp.key != key || self.touched.contains(rel) {
             return None;
         }
-        Some(Kept {
-            stamp: *stamp,
-            key,
-            file: self.dir.join(rel),
-        })
+        Some(Kept { stamp: *stamp, key })
     }
 }
 
@@ -302,7 +290,9 @@ fn write_full(
     staging: tempfile::TempDir,
     streamed: bool,
 ) -> Result<WriteStats> {
-    let stamps = write_entries(entries, staging.path(), streamed)?;
+    // Kept files are where the stream wrote them, or else in the old folder.
+    let kept_in = (!streamed).then_some(out_dir);
+    let stamps = write_entries(entries, staging.path(), kept_in)?;
     Manifest::write(&staging.path().join(MANIFEST), entries, &stamps)?;
 
     let staged = staging.keep();
@@ -332,14 +322,15 @@ fn write_full(
 /// Writes every file of `output` under `dir` (which exists), in parallel.
 /// No manifest is written: this is a plain export.
 pub fn write_tree(output: &Output, dir: &Path) -> Result<()> {
-    write_entries(&fingerprint(output)?, dir, false).map(|_| ())
+    write_entries(&fingerprint(output)?, dir, None).map(|_| ())
 }
 
 /// Creates the folders first, then writes the files in parallel; returns
-/// what each file was left as. `streamed`: the kept files are in `dir`
-/// already (see [`write_full`]), in folders of their own.
-fn write_entries(entries: &[Entry<'_>], dir: &Path, streamed: bool) -> Result<Vec<Stamp>> {
-    let in_place = |e: &Entry<'_>| streamed && matches!(e.src, Src::Kept(_));
+/// what each file was left as. Kept files are copied from the folder
+/// `kept_in`; without one, they are in `dir` already (a [`Stream`] wrote
+/// them there, with their folders).
+fn write_entries(entries: &[Entry<'_>], dir: &Path, kept_in: Option<&Path>) -> Result<Vec<Stamp>> {
+    let in_place = |e: &Entry<'_>| kept_in.is_none() && matches!(e.src, Src::Kept(_));
     let folder = Folder::open(dir);
     let to_write = entries.iter().filter(|e| !in_place(e));
     create_dirs(&folder, ancestors(to_write.map(|e| e.rel)))?;
@@ -347,7 +338,7 @@ fn write_entries(entries: &[Entry<'_>], dir: &Path, streamed: bool) -> Result<Ve
         .par_iter()
         .map(|e| match &e.src {
             Src::Kept(k) if in_place(e) => Ok(k.stamp),
-            _ => e.write_to(&folder, e.rel),
+            _ => e.write_to(&folder, e.rel, kept_in),
         })
         .collect()
 }
@@ -538,7 +529,7 @@ fn write_incremental(
     let staged: Vec<Stamp> = plan
         .write
         .par_iter()
-        .map(|&i| entries[i].write_to(&stage_folder, &format!("n{i}")))
+        .map(|&i| entries[i].write_to(&stage_folder, &format!("n{i}"), None))
         .collect::<Result<_>>()?;
     let mut stamps: Vec<Option<Stamp>> = vec![None; entries.len()];
     for (&i, s) in plan.write.iter().zip(staged) {
@@ -780,8 +771,9 @@ fn fingerprint(output: &Output) -> Result<Vec<Entry<'_>>> {
 }
 
 impl Entry<'_> {
-    /// Writes the file `rel` of `folder`; returns what it was left as.
-    fn write_to(&self, folder: &Folder, rel: &str) -> Result<Stamp> {
+    /// Writes the file `rel` of `folder` (a kept one is copied from the
+    /// folder `kept_in`); returns what it was left as.
+    fn write_to(&self, folder: &Folder, rel: &str, kept_in: Option<&Path>) -> Result<Stamp> {
         let path = || folder.path().join(rel);
         let meta = match self.src {
             Src::Bytes(bytes) => {
@@ -799,9 +791,9 @@ impl Entry<'_> {
             }
             // A full write (the layout changed) copies kept files from the
             // old folder into the new one.
-            Src::Kept(k) => {
-                let path = path();
-                std::fs::copy(&k.file, &path).map_err(|e| Error::io("copy", &k.file, e))?;
+            Src::Kept(_) => {
+                let (path, from) = (path(), kept_in.unwrap_or(folder.path()).join(self.rel));
+                std::fs::copy(&from, &path).map_err(|e| Error::io("copy", &from, e))?;
                 std::fs::symlink_metadata(path)
             }
         }

@@ -202,6 +202,26 @@ fn every_kind_of_change_rebuilds_to_the_bytes_of_a_fresh_build() {
             )
             .unwrap();
         }),
+        ("an alias", &|s| {
+            s.write(
+                "content/about.md",
+                page(
+                    "title = \"About\"\naliases = [\"/us.html/\"]",
+                    "Us. Read [the second](@/news/2026-02-10-second.md).",
+                ),
+            );
+        }),
+        // A file where a folder was: written afresh, the kept files copied
+        // from the old folder.
+        ("an alias where a folder was", &|s| {
+            s.write(
+                "content/about.md",
+                page(
+                    "title = \"About\"\naliases = [\"/us.html\"]",
+                    "Us. Read [the second](@/news/2026-02-10-second.md).",
+                ),
+            );
+        }),
         ("a torn cache", &|s| {
             let dir = s.root().join(".herald-cache");
             for e in std::fs::read_dir(&dir).unwrap() {
