@@ -550,17 +550,14 @@ fn make_page(
     let c = &site.config;
     let section = &site.content.sections[&p.section];
     let pos = ctx.positions.get(i).copied().flatten();
-    let neighbour = |j: Option<usize>| j.map(|j| page_link(c, &site.content.pages[j]));
-    let newer = neighbour(pos.and_then(|k| k.checked_sub(1)).map(|k| section.pages[k]));
-    let older = neighbour(pos.and_then(|k| section.pages.get(k + 1).copied()));
+    let newer = pos.and_then(|k| k.checked_sub(1)).map(|k| section.pages[k]);
+    let older = pos.and_then(|k| section.pages.get(k + 1).copied());
     // `page` is built as one JSON object: the page's summary (shared with
     // the lists, unless `p` is an edited copy) and the fields of
     // `PageView`, with the page's HTML copied once.
     let own = std::ptr::eq(p, &site.content.pages[i]);
     let rest = PageFields {
         slug: &p.slug,
-        newer,
-        older,
         assets: p.assets.iter().map(|(_, rel)| rel.as_str()).collect(),
         syndication,
         comments,
@@ -579,7 +576,16 @@ fn make_page(
                 _ => k.json(&page_summary(site, p)),
             };
             // The HTML and table of contents, by the key of their rendering.
-            k.u128(p.render_key).json(&rest);
+            k.u128(p.render_key);
+            rest.add_to(k);
+            // The neighbours' links, by what they are made of (building
+            // them for ten thousand pages to find them unchanged showed).
+            for j in [newer, older] {
+                match j.map(|j| &site.content.pages[j]) {
+                    Some(q) => k.u128(1).str(&q.title).str(&q.path),
+                    None => k.u128(0),
+                };
+            }
         },
         || {
             let summary = match own {
@@ -589,9 +595,17 @@ fn make_page(
             let Value::Object(mut page) = summary else {
                 unreachable!("a summary is an object")
             };
-            let Value::Object(rest) = serde_json::to_value(&rest).expect("views serialize") else {
+            let Value::Object(mut rest) = serde_json::to_value(&rest).expect("views serialize")
+            else {
                 unreachable!("a struct serializes to an object")
             };
+            for (name, j) in [("newer", newer), ("older", older)] {
+                let link = j.map(|j| page_link(c, &site.content.pages[j]));
+                rest.insert(
+                    name.into(),
+                    serde_json::to_value(link).expect("views serialize"),
+                );
+            }
             let handed = match own {
                 true => ctx.reuse.and_then(|r| r.html).and_then(|h| h.take(i)),
                 false => None,
@@ -639,17 +653,28 @@ fn make_page(
     )
 }
 
-/// The fields `page` has beyond its summary, its HTML and its table of
-/// contents: [`PageView`] without the copies.
+/// The fields `page` has beyond its summary, its HTML, its table of
+/// contents and its neighbours' links: [`PageView`] without the copies.
 #[derive(serde::Serialize)]
 struct PageFields<'a> {
     slug: &'a str,
-    newer: Option<LinkView>,
-    older: Option<LinkView>,
     assets: Vec<&'a str>,
     syndication: Vec<SyndicationLink>,
     comments: Option<Value>,
     lang: &'a str,
+}
+
+impl PageFields<'_> {
+    /// Adds what a template sees of the fields to `k`.
+    fn add_to(&self, k: &mut InputKey) {
+        k.str(self.slug)
+            .str(self.lang)
+            .u128(self.assets.len() as u128);
+        for a in &self.assets {
+            k.str(a);
+        }
+        k.json(&self.syndication).json(&self.comments);
+    }
 }
 
 /// Renders the HTML of one page alone, as [`render`] does, for the dev
