@@ -80,17 +80,44 @@ impl Stream {
         })
     }
 
-    /// Makes the folders of `files` (relative to the output folder) now,
-    /// one after the other in sorted order: on ext4, folders made from
-    /// several threads at once while files are being written cost several
-    /// times the kernel time.
+    /// Makes the folders of `files` (relative to the output folder) that
+    /// are not made yet, one after the other in sorted order: on ext4,
+    /// folders made from several threads at once while files are being
+    /// written cost several times the kernel time.
     pub fn make_folders<'a>(&self, files: impl Iterator<Item = &'a str>) -> Result<()> {
-        let dirs = ancestors(files);
+        let mut dirs = ancestors(files);
+        let mut made = self.made.lock().unwrap_or_else(|e| e.into_inner());
+        dirs.retain(|d| !made.contains(*d));
         create_dirs(&self.folder, dirs.clone())?;
-        self.made
+        made.extend(dirs.into_iter().map(String::from));
+        Ok(())
+    }
+
+    /// Makes the folder of the file `file` (relative to the output folder)
+    /// and those it is in, unless made already: for one thread that makes
+    /// the pages' folders as their front matter is read, long before the
+    /// pages are rendered.
+    pub fn make_folder_of(&self, file: &str) -> Result<()> {
+        let Some(dir) = parent_of(file) else {
+            return Ok(());
+        };
+        if self
+            .made
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .extend(dirs.into_iter().map(String::from));
+            .contains(dir)
+        {
+            return Ok(());
+        }
+        create_dir_all(&self.folder, dir)?;
+        let mut made = self.made.lock().unwrap_or_else(|e| e.into_inner());
+        let mut cur = Some(dir);
+        while let Some(d) = cur {
+            if !made.insert(d.to_string()) {
+                break;
+            }
+            cur = parent_of(d);
+        }
         Ok(())
     }
 

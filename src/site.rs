@@ -44,18 +44,18 @@ impl Site {
 
     /// Loads content from `root` with an already loaded configuration.
     pub fn load_with_config(root: &Path, config: Config, opts: &LoadOptions) -> Result<Site> {
-        Self::load_then(root, config, opts, &|_| {})
+        Self::load_then(root, config, opts, &content::Hooks::NONE)
     }
 
-    /// [`Site::load_with_config`], calling `permalinks_known` as
+    /// [`Site::load_with_config`], calling the `hooks` as
     /// [`content::load_then`] does.
     pub fn load_then(
         root: &Path,
         config: Config,
         opts: &LoadOptions,
-        permalinks_known: &(dyn Fn(&[content::Page]) + Sync),
+        hooks: &content::Hooks<'_>,
     ) -> Result<Site> {
-        let content = content::load_then(root, &config, opts, permalinks_known)?;
+        let content = content::load_then(root, &config, opts, hooks)?;
         let taxonomies = collect_taxonomies(&config, &content)?;
         Ok(Site {
             root: root.to_path_buf(),

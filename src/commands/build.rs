@@ -8,7 +8,6 @@ use crate::site::Site;
 use crate::templates::Templates;
 use chrono::{DateTime, FixedOffset};
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 /// What to build, and how.
@@ -84,24 +83,17 @@ fn load_config(opts: &BuildOptions) -> Result<Config> {
 
 /// [`load`] with the configuration loaded.
 fn load_with(opts: &BuildOptions, config: Config) -> Result<(Site, Templates)> {
-    load_then(opts, config, &|_| {})
+    load_then(opts, config, &crate::content::Hooks::NONE)
 }
 
-/// [`load_with`], calling `permalinks_known` as [`Site::load_then`] does.
+/// [`load_with`], calling the `hooks` as [`Site::load_then`] does.
 fn load_then(
     opts: &BuildOptions,
     config: Config,
-    permalinks_known: &(dyn Fn(&[crate::content::Page]) + Sync),
+    hooks: &crate::content::Hooks<'_>,
 ) -> Result<(Site, Templates)> {
     let (site, templates) = rayon::join(
-        || {
-            Site::load_then(
-                &opts.root,
-                config.clone(),
-                &opts.load_options(),
-                permalinks_known,
-            )
-        },
+        || Site::load_then(&opts.root, config.clone(), &opts.load_options(), hooks),
         || Templates::load(&opts.root, &config),
     );
     match (site, templates) {
@@ -142,35 +134,60 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
     // and of the others only those whose bytes changed are written (see
     // `output`). What the last build made is read while the site loads.
     // With nothing to keep, files go to disk as they are rendered, so that
-    // they need not all be in memory at once: into a new folder, where the
-    // pages' folders are made while their Markdown renders.
+    // they need not all be in memory at once: into a new folder, where each
+    // page's folder is made as soon as its front matter is read, on a
+    // thread of its own (see `output::Stream::make_folder`).
     let first_build = !out_dir.join(output::MANIFEST).exists();
-    let early_stream: OnceLock<Result<output::Stream>> = OnceLock::new();
-    let make_stream = |pages: &[crate::content::Page]| {
-        let stream = output::Stream::beside(&out_dir)?;
-        let files: Vec<String> = pages
-            .iter()
-            .map(|p| Output::file_for_url_path(&p.path))
-            .collect();
-        stream.make_folders(files.iter().map(String::as_str))?;
-        crate::trace::mark("folders made");
-        Ok(stream)
+    let stream = match first_build {
+        true => Some(output::Stream::beside(&out_dir)?),
+        false => None,
     };
-    let (loaded, previous) = rayon::join(
-        || {
-            load_then(opts, config, &|pages| {
-                if first_build {
-                    let _ = early_stream.set(make_stream(pages));
+    let (loaded, previous, folders) = std::thread::scope(|s| {
+        let (found, folders_to_make) = std::sync::mpsc::channel::<String>();
+        let maker = stream.as_ref().map(|stream| {
+            s.spawn(move || -> Result<()> {
+                for file in folders_to_make {
+                    stream.make_folder_of(&file)?;
                 }
+                Ok(())
             })
-        },
-        || output::Previous::read(&out_dir),
-    );
+        });
+        let (loaded, previous) = {
+            let hooks = crate::content::Hooks {
+                page_found: &|path| {
+                    if first_build {
+                        let _ = found.send(Output::file_for_url_path(path));
+                    }
+                },
+                permalinks_known: &|_| {},
+            };
+            rayon::join(
+                || load_then(opts, config, &hooks),
+                || output::Previous::read(&out_dir),
+            )
+        };
+        // The last folders, then the end of the list.
+        drop(found);
+        let folders = maker.map(|m| m.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+        (loaded, previous, folders)
+    });
+    crate::trace::mark("folders made");
     let (site, templates) = loaded?;
     crate::trace::mark("loaded");
-    let stream = match (previous.is_some(), early_stream.into_inner()) {
-        (false, Some(stream)) => Some(stream?),
-        (false, None) => Some(make_stream(&site.content.pages)?),
+    let stream = match (previous.is_some(), stream) {
+        (false, Some(stream)) => {
+            folders.transpose()?;
+            // Those of pages whose path changed once every page was known.
+            let files: Vec<String> = site
+                .content
+                .pages
+                .iter()
+                .map(|p| Output::file_for_url_path(&p.path))
+                .collect();
+            stream.make_folders(files.iter().map(String::as_str))?;
+            Some(stream)
+        }
+        (false, None) => Some(output::Stream::beside(&out_dir)?),
         // A manifest appeared meanwhile: the folder made for nothing goes.
         (true, _) => None,
     };

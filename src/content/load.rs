@@ -63,17 +63,35 @@ enum Kind {
 /// Loads, checks and renders everything under `root/content`.
 /// Every problem found is reported, not just the first.
 pub fn load(root: &Path, config: &Config, opts: &LoadOptions) -> Result<Content> {
-    load_then(root, config, opts, &|_| {})
+    load_then(root, config, opts, &Hooks::NONE)
 }
 
-/// [`load`], calling `permalinks_known` with the published pages (in no
-/// particular order) as soon as their permalinks are final and no problem
-/// was found, while their Markdown renders.
+/// What the caller of [`load_then`] hears as the load goes.
+pub struct Hooks<'a> {
+    /// Called with the URL path of each published page as soon as its
+    /// front matter is read, from the reading threads, before every page
+    /// is known: a path two pages share is found later, as an error.
+    pub page_found: &'a (dyn Fn(&str) + Sync),
+    /// Called with the published pages (in no particular order) as soon as
+    /// their permalinks are final and no problem was found, while their
+    /// Markdown renders.
+    pub permalinks_known: &'a (dyn Fn(&[Page]) + Sync),
+}
+
+impl Hooks<'static> {
+    /// Hooks that do nothing.
+    pub const NONE: Hooks<'static> = Hooks {
+        page_found: &|_| {},
+        permalinks_known: &|_| {},
+    };
+}
+
+/// [`load`], calling the `hooks` as it goes.
 pub fn load_then(
     root: &Path,
     config: &Config,
     opts: &LoadOptions,
-    permalinks_known: &(dyn Fn(&[Page]) + Sync),
+    hooks: &Hooks<'_>,
 ) -> Result<Content> {
     let content_dir = root.join(CONTENT_DIR);
     if !content_dir.is_dir() {
@@ -113,7 +131,13 @@ pub fn load_then(
         .par_iter()
         .map(|f| {
             let cache = opts.cache.then(|| (&page_cache, &folders[f.folder]));
-            parse_file(root, f, cache)
+            let read = parse_file(root, f, cache);
+            if let Ok((Parsed::Page(page), _)) = &read {
+                if is_published(page, opts) {
+                    (hooks.page_found)(&early_path(page));
+                }
+            }
+            read
         })
         .collect();
     let mut problems: Vec<Diagnostic> = Vec::new();
@@ -269,7 +293,7 @@ pub fn load_then(
     let (_, page_results) = rayon::join(
         || {
             if problems.is_empty() {
-                permalinks_known(&pages)
+                (hooks.permalinks_known)(&pages)
             }
         },
         || -> Vec<_> {
@@ -294,23 +318,33 @@ pub fn load_then(
     );
     crate::trace::mark("markdown");
     // What each page's rendering depended on, for the next build's cache.
-    let mut lookups: Vec<(u128, Vec<Lookup>)> = Vec::with_capacity(pages.len());
-    let mut all_reused = cache.is_empty();
-    for (page, (r, body)) in pages.iter_mut().zip(page_results) {
-        if let Some(body) = body {
-            page.body = body;
-        }
-        match r {
-            Ok(done) => {
+    // Each page takes its rendering, in parallel (ten thousand keys to hash).
+    let outcomes: Vec<_> = pages
+        .par_iter_mut()
+        .zip(page_results)
+        .map(|(page, (r, body))| {
+            if let Some(body) = body {
+                page.body = body;
+            }
+            r.map(|done| {
                 page.rendered = done.rendered;
                 page.render_key = markdown_cache::render_key(done.input, &done.lookups);
-                all_reused &= done.reused;
-                lookups.push((done.input, done.lookups));
                 if opts.cache {
                     // Rendered, and its body let go: the rest of a build
                     // reads the Markdown of a few pages at most (feeds).
                     page.body_unread = true;
                 }
+                (done.input, done.lookups, done.reused)
+            })
+        })
+        .collect();
+    let mut lookups: Vec<(u128, Vec<Lookup>)> = Vec::with_capacity(pages.len());
+    let mut all_reused = cache.is_empty();
+    for outcome in outcomes {
+        match outcome {
+            Ok((input, l, reused)) => {
+                all_reused &= reused;
+                lookups.push((input, l));
             }
             Err(d) => problems.extend(d),
         }
@@ -334,7 +368,7 @@ pub fn load_then(
     if opts.cache && !all_reused {
         // Made before the pages are sorted, while `lookups` follows them.
         let next_cache: Vec<(String, markdown_cache::Entry)> = pages
-            .iter()
+            .par_iter()
             .zip(lookups)
             .map(|(p, (input, l))| {
                 let entry = markdown_cache::Entry::new(input, l, &p.rendered);
@@ -844,6 +878,16 @@ fn is_published(page: &Page, opts: &LoadOptions) -> bool {
 /// `a/b/c.md` → `a/b`; `c.md` → ``.
 fn parent_dir(rel: &str) -> &str {
     rel.rsplit_once('/').map_or("", |(d, _)| d)
+}
+
+/// The URL path `page` will have, known from its front matter alone: its
+/// own, or its section's (which its folder gives) and its slug, as
+/// `build_sections` makes them.
+fn early_path(page: &Page) -> std::borrow::Cow<'_, str> {
+    match page.path.as_str() {
+        "" => format!("{}{}/", section_path(&page.section), page.slug).into(),
+        path => path.into(),
+    }
 }
 
 fn section_path(dir: &str) -> String {

@@ -12,7 +12,7 @@ pub mod markdown_cache;
 pub mod page_cache;
 
 pub use front_matter::{SortBy, SyndicateMatter};
-pub use load::{load, load_then, reload_page, render_markdown, LoadOptions};
+pub use load::{load, load_then, reload_page, render_markdown, Hooks, LoadOptions};
 
 use crate::error::Diagnostic;
 use crate::markdown::Rendered;
