@@ -12,6 +12,7 @@ use herald::commands::{self, BuildOptions};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    no_huge_pages();
     let args = cli::Cli::parse();
     let result = run(args);
     // Cache files still being written are finished, not left half-made.
@@ -22,6 +23,20 @@ fn main() -> ExitCode {
             eprintln!("{e}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Turns transparent huge pages off for this process. mimalloc asks for
+/// them, and the kernel then zeroes 2 MB at each first touch: after a few
+/// seconds of idle (the usual case: a writer saves, then builds) a one-post
+/// rebuild at 10,000 pages took 0.15 s instead of 0.08 s, and a full build
+/// at 100,000 pages 6–7 s instead of 5.1 s, all of it in system time.
+fn no_huge_pages() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: `prctl(PR_SET_THP_DISABLE)` only sets a flag of this process;
+    // it fails harmlessly on a kernel without it.
+    unsafe {
+        libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
     }
 }
 
