@@ -101,16 +101,12 @@ impl Stream {
         let Some(dir) = parent_of(file) else {
             return Ok(());
         };
-        if self
-            .made
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .contains(dir)
-        {
+        // Held while the folder is made: folders are made one at a time.
+        let mut made = self.made.lock().unwrap_or_else(|e| e.into_inner());
+        if made.contains(dir) {
             return Ok(());
         }
         create_dir_all(&self.folder, dir)?;
-        let mut made = self.made.lock().unwrap_or_else(|e| e.into_inner());
         let mut cur = Some(dir);
         while let Some(d) = cur {
             if !made.insert(d.to_string()) {
@@ -123,14 +119,7 @@ impl Stream {
 
     /// Writes the file `rel` (relative to the output folder).
     pub fn write(&self, rel: &str, bytes: &[u8], key: Option<u128>) -> Result<Kept> {
-        if let Some(parent) = parent_of(rel) {
-            // Held while the folder is made: folders are made one at a time.
-            let mut made = self.made.lock().unwrap_or_else(|e| e.into_inner());
-            if !made.contains(parent) {
-                create_dir_all(&self.folder, parent)?;
-                made.insert(parent.to_string());
-            }
-        }
+        self.make_folder_of(rel)?;
         let entry = Entry {
             rel,
             src: Src::Bytes(bytes),

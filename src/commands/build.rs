@@ -136,7 +136,7 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
     // With nothing to keep, files go to disk as they are rendered, so that
     // they need not all be in memory at once: into a new folder, where each
     // page's folder is made as soon as its front matter is read, on a
-    // thread of its own (see `output::Stream::make_folder`).
+    // thread of its own (see `output::Stream::make_folder_of`).
     let first_build = !out_dir.join(output::MANIFEST).exists();
     let stream = match first_build {
         true => Some(output::Stream::beside(&out_dir)?),
@@ -159,7 +159,6 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
                         let _ = found.send(Output::file_for_url_path(path));
                     }
                 },
-                permalinks_known: &|_| {},
             };
             rayon::join(
                 || load_then(opts, config, &hooks),

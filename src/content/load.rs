@@ -72,17 +72,12 @@ pub struct Hooks<'a> {
     /// front matter is read, from the reading threads, before every page
     /// is known: a path two pages share is found later, as an error.
     pub page_found: &'a (dyn Fn(&str) + Sync),
-    /// Called with the published pages (in no particular order) as soon as
-    /// their permalinks are final and no problem was found, while their
-    /// Markdown renders.
-    pub permalinks_known: &'a (dyn Fn(&[Page]) + Sync),
 }
 
 impl Hooks<'static> {
     /// Hooks that do nothing.
     pub const NONE: Hooks<'static> = Hooks {
         page_found: &|_| {},
-        permalinks_known: &|_| {},
     };
 }
 
@@ -288,34 +283,23 @@ pub fn load_then(
         .iter_mut()
         .map(|p| std::mem::take(&mut p.body))
         .collect();
-    // The caller's work that needs only the pages' permalinks goes on
-    // meanwhile (while the Markdown renders on the other core).
-    let (_, page_results) = rayon::join(
-        || {
-            if problems.is_empty() {
-                (hooks.permalinks_known)(&pages)
-            }
-        },
-        || -> Vec<_> {
-            pages
-                .par_iter()
-                .zip(cached)
-                .zip(bodies)
-                .zip(&page_files)
-                .map(|(((p, cached), body), &(folder, name_at))| {
-                    let input = md_key(p.text_key, p.body_start);
-                    let read = || match p.body_unread {
-                        true => p.markdown_from(root, &folders[folder], &p.rel[name_at..]),
-                        false => Ok(std::borrow::Cow::Borrowed(body.as_str())),
-                    };
-                    let done = render_one(&p.file, &read, p.body_line, input, cached);
-                    // Kept only by a load without cache (`herald check`
-                    // reads every body again for its links).
-                    (done, (!opts.cache).then_some(body))
-                })
-                .collect()
-        },
-    );
+    let page_results: Vec<_> = pages
+        .par_iter()
+        .zip(cached)
+        .zip(bodies)
+        .zip(&page_files)
+        .map(|(((p, cached), body), &(folder, name_at))| {
+            let input = md_key(p.text_key, p.body_start);
+            let read = || match p.body_unread {
+                true => p.markdown_from(root, &folders[folder], &p.rel[name_at..]),
+                false => Ok(std::borrow::Cow::Borrowed(body.as_str())),
+            };
+            let done = render_one(&p.file, &read, p.body_line, input, cached);
+            // Kept only by a load without cache (`herald check`
+            // reads every body again for its links).
+            (done, (!opts.cache).then_some(body))
+        })
+        .collect();
     crate::trace::mark("markdown");
     // What each page's rendering depended on, for the next build's cache.
     // Each page takes its rendering, in parallel (ten thousand keys to hash).
