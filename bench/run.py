@@ -394,7 +394,8 @@ def main():
 
     shared = find_shared()
     hugo = install_hugo()
-    herald = args.herald or build_herald()
+    # Absolute: each tool runs in its own site folder.
+    herald = os.path.abspath(args.herald) if args.herald else build_herald()
     floor = None if args.no_floor else build_floor()
     fss = ["tmpfs", "disk"] if args.fs == "both" else [args.fs]
     if "tmpfs" in fss and not os.path.isdir(os.path.dirname(args.tmpfs_dir)):
