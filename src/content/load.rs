@@ -199,10 +199,7 @@ pub fn load_then(
 
     build_sections(&mut sections, &pages);
     for page in &mut pages {
-        page.path = match page.path.as_str() {
-            "" => format!("{}{}/", sections[&page.section].path, page.slug),
-            _ => page.path.clone(),
-        };
+        page.path = page_path(page, &sections[&page.section].path).into_owned();
     }
     problems.extend(check_unique_paths(&pages, &sections));
 
@@ -864,12 +861,21 @@ fn parent_dir(rel: &str) -> &str {
     rel.rsplit_once('/').map_or("", |(d, _)| d)
 }
 
-/// The URL path `page` will have, known from its front matter alone: its
-/// own, or its section's (which its folder gives) and its slug, as
-/// `build_sections` makes them.
+/// The URL path `page` will have, known from its front matter alone: a
+/// section's path comes from its folder alone (see `section_path`).
 fn early_path(page: &Page) -> std::borrow::Cow<'_, str> {
+    let section = match page.path.is_empty() {
+        true => section_path(&page.section),
+        false => String::new(),
+    };
+    page_path(page, &section)
+}
+
+/// A page's URL path: the one its front matter gives, or its section's
+/// path and its slug.
+fn page_path<'a>(page: &'a Page, section_path: &str) -> std::borrow::Cow<'a, str> {
     match page.path.as_str() {
-        "" => format!("{}{}/", section_path(&page.section), page.slug).into(),
+        "" => format!("{section_path}{}/", page.slug).into(),
         path => path.into(),
     }
 }
