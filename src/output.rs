@@ -28,7 +28,8 @@
 use crate::error::{Error, Result};
 use crate::file_meta::{FileMeta, Folder};
 use rayon::prelude::*;
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -424,7 +425,7 @@ fn plan(entries: &[Entry<'_>], previous: &Previous) -> Option<Plan> {
     let same_files =
         entries.len() == old.files.len() && entries.iter().all(|e| old.files.contains_key(e.rel));
     let new_files: HashSet<&str> = match same_files {
-        true => HashSet::new(),
+        true => HashSet::default(),
         false => entries.iter().map(|e| e.rel).collect(),
     };
     if !same_files {
@@ -484,7 +485,7 @@ fn plan(entries: &[Entry<'_>], previous: &Previous) -> Option<Plan> {
 
 /// Every folder (relative path) holding one of `files`.
 fn ancestors<'a>(files: impl Iterator<Item = &'a str>) -> HashSet<&'a str> {
-    let mut out = HashSet::new();
+    let mut out = HashSet::default();
     for f in files {
         let mut cur = f;
         while let Some(p) = parent_of(cur) {

@@ -15,8 +15,8 @@
 
 use crate::input_key::InputKey;
 use crate::markdown::Rendered;
+use rustc_hash::FxHashMap as HashMap;
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 

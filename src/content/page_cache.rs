@@ -19,7 +19,7 @@ use super::markdown_cache::CACHE_DIR;
 use super::Page;
 use crate::file_meta::FileMeta;
 use crate::input_key::build_id;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::path::{Path, PathBuf};
 
 const FILE: &str = "pages-1.bin";

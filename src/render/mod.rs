@@ -422,7 +422,7 @@ pub(crate) struct Out<'a> {
     pub problems: Vec<Diagnostic>,
     /// Who wrote each output file, to report two things at one address
     /// (borrowed from the site where it can be: one per page).
-    owners: std::collections::HashMap<String, Cow<'a, Path>>,
+    owners: rustc_hash::FxHashMap<String, Cow<'a, Path>>,
 }
 
 impl<'a> Out<'a> {
