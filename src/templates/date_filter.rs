@@ -42,9 +42,12 @@ fn tera_date(value: &Value, args: &HashMap<String, Value>) -> tera::Result<Value
         .filter(value, args)
 }
 
+/// A format's parsed items, shared by the threads that format with it.
+type Items = Arc<[Item<'static>]>;
+
 /// The parsed items of a valid `format`; `None` for one Tera would refuse.
-fn items(format: &str) -> Option<Arc<[Item<'static>]>> {
-    static PARSED: OnceLock<Mutex<HashMap<String, Option<Arc<[Item<'static>]>>>>> = OnceLock::new();
+fn items(format: &str) -> Option<Items> {
+    static PARSED: OnceLock<Mutex<HashMap<String, Option<Items>>>> = OnceLock::new();
     let mut parsed = PARSED.get_or_init(Default::default).lock().ok()?;
     if let Some(items) = parsed.get(format) {
         return items.clone();
