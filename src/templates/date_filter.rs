@@ -1,36 +1,69 @@
-//! Tera's `date` filter, made cheap for what templates nearly always ask:
-//! an RFC 3339 date (as Herald puts `page.date` in a context) formatted
-//! with a `format` and nothing else.
+//! Tera's `date` filter, made cheap for what templates nearly always ask
+//! (an RFC 3339 date, as Herald puts `page.date` in a context, formatted
+//! with a `format` and nothing else), and safe for a timestamp.
 //!
 //! Tera's own filter parses the format string twice per call (once to
 //! check it, once to format) and took a twentieth of a first build's CPU
 //! on a site whose lists show a date per entry. Here each format is
-//! parsed once per build; every other use (a timestamp, a bare date, a
-//! `timezone` or `locale`, a bad format) goes to Tera's filter, so the
-//! results and the errors are Tera's.
+//! parsed once per build. Tera's filter also panics on a timestamp whose
+//! format asks for an offset (`%z`: it formats a date without one) or
+//! that is out of range; here a timestamp is a UTC date, and one out of
+//! range an error. Every other use (a bare date, a `timezone` or
+//! `locale`, a bad format) goes to Tera's filter, so the results and the
+//! errors are Tera's.
 
 use chrono::format::{Item, StrftimeItems};
 use chrono::{DateTime, FixedOffset};
 use std::collections::HashMap;
+use std::fmt::Write;
 use std::sync::{Arc, Mutex, OnceLock};
 use tera::Value;
 
 /// The filter, registered as `date` over Tera's own.
 pub fn date(value: &Value, args: &HashMap<String, Value>) -> tera::Result<Value> {
-    if let (Value::String(text), Some(Value::String(format)), 1) =
-        (value, args.get("format"), args.len())
-    {
+    let format = match args.get("format") {
+        None => "%Y-%m-%d",
+        Some(Value::String(format)) => format.as_str(),
+        Some(_) => return tera_date(value, args),
+    };
+    let items = match args.keys().all(|k| k == "format") {
+        true => items(format),
+        false => None,
+    };
+    let Some(items) = items else {
+        return tera_date(value, args);
+    };
+    let formatted = match value {
         // Tera reads a string with a `T` as RFC 3339 first.
-        if text.contains('T') {
-            if let (Ok(date), Some(items)) = (text.parse::<DateTime<FixedOffset>>(), items(format))
-            {
-                return Ok(Value::String(
-                    date.format_with_items(items.iter()).to_string(),
-                ));
+        Value::String(text) if text.contains('T') => match text.parse::<DateTime<FixedOffset>>() {
+            Ok(date) => text_of(date.format_with_items(items.iter())),
+            Err(_) => None,
+        },
+        Value::Number(n) => match n
+            .as_i64()
+            .map(|secs| (secs, DateTime::from_timestamp(secs, 0)))
+        {
+            Some((_, Some(date))) => text_of(date.format_with_items(items.iter())),
+            Some((secs, None)) => {
+                return Err(tera::Error::msg(format!(
+                    "Filter `date` was given the timestamp {secs}, out of the range of dates"
+                )))
             }
-        }
+            None => None,
+        },
+        _ => None,
+    };
+    match formatted {
+        Some(text) => Ok(Value::String(text)),
+        None => tera_date(value, args),
     }
-    tera_date(value, args)
+}
+
+/// The text of a formatted date; `None` if formatting fails.
+fn text_of(formatted: impl std::fmt::Display) -> Option<String> {
+    let mut text = String::new();
+    write!(text, "{formatted}").ok()?;
+    Some(text)
 }
 
 /// Tera's `date` filter.
@@ -98,6 +131,18 @@ mod tests {
                 assert_eq!(ours, teras, "{value} with {a:?}");
             }
         }
+    }
+
+    #[test]
+    fn a_timestamp_is_a_utc_date_and_one_out_of_range_an_error() {
+        // Tera's filter panics on both.
+        let got = date(
+            &Value::from(1_700_000_000),
+            &args(&[("format", "%F %T %z")]),
+        );
+        assert_eq!(got.unwrap(), Value::from("2023-11-14 22:13:20 +0000"));
+        let err = date(&Value::from(i64::MAX), &args(&[("format", "%F")])).unwrap_err();
+        assert!(err.to_string().contains("out of the range"), "{err}");
     }
 
     #[test]
