@@ -5,7 +5,7 @@
 //! Tera's own filter parses the format string twice per call (once to
 //! check it, once to format) and took a twentieth of a first build's CPU
 //! on a site whose lists show a date per entry. Here each format is
-//! parsed once per build. Tera's filter also panics on a timestamp whose
+//! parsed once per rendering thread. Tera's filter also panics on a timestamp whose
 //! format asks for an offset (`%z`: it formats a date without one) or
 //! that is out of range; here a timestamp is a UTC date, and one out of
 //! range an error. Every other use (a bare date, a `timezone` or
@@ -14,9 +14,11 @@
 
 use chrono::format::{Item, StrftimeItems};
 use chrono::{DateTime, FixedOffset};
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::fmt::Write;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::rc::Rc;
+use std::sync::OnceLock;
 use tera::Value;
 
 /// The filter, registered as `date` over Tera's own.
@@ -75,21 +77,27 @@ fn tera_date(value: &Value, args: &HashMap<String, Value>) -> tera::Result<Value
         .filter(value, args)
 }
 
-/// A format's parsed items, shared by the threads that format with it.
-type Items = Arc<[Item<'static>]>;
+/// A format's parsed items.
+type Items = Rc<[Item<'static>]>;
+
+thread_local! {
+    /// Each format this thread has parsed: a cache per thread, so that the
+    /// two rendering threads never wait for each other on it.
+    static PARSED: RefCell<HashMap<String, Option<Items>>> = RefCell::default();
+}
 
 /// The parsed items of a valid `format`; `None` for one Tera would refuse.
 fn items(format: &str) -> Option<Items> {
-    static PARSED: OnceLock<Mutex<HashMap<String, Option<Items>>>> = OnceLock::new();
-    let mut parsed = PARSED.get_or_init(Default::default).lock().ok()?;
-    if let Some(items) = parsed.get(format) {
-        return items.clone();
-    }
-    // Items borrow the format string; owned ones outlive it.
-    let items: Vec<Item<'static>> = StrftimeItems::new(format).map(|i| i.to_owned()).collect();
-    let items = (!items.iter().any(|i| matches!(i, Item::Error))).then(|| items.into());
-    parsed.insert(format.to_string(), items.clone());
-    items
+    PARSED.with_borrow_mut(|parsed| {
+        if let Some(items) = parsed.get(format) {
+            return items.clone();
+        }
+        // Items borrow the format string; owned ones outlive it.
+        let items: Vec<Item<'static>> = StrftimeItems::new(format).map(|i| i.to_owned()).collect();
+        let items = (!items.iter().any(|i| matches!(i, Item::Error))).then(|| items.into());
+        parsed.insert(format.to_string(), items.clone());
+        items
+    })
 }
 
 #[cfg(test)]
