@@ -86,7 +86,7 @@ fn collect_taxonomies(config: &Config, content: &Content) -> Result<Vec<Taxonomy
     let undated = (0..content.pages.len()).filter(|&i| content.pages[i].date.is_none());
     for i in order.into_iter().chain(undated) {
         let page = &content.pages[i];
-        for (name, values) in &page.taxonomies {
+        for (name, values) in page.taxonomies.iter() {
             let Some(map) = terms.get_mut(name.as_str()) else {
                 let help = match crate::error::closest(name, &known) {
                     Some(k) => format!("did you mean `{k}`? Otherwise declare it in site.toml: [[taxonomies]] name = \"{name}\""),
@@ -94,7 +94,7 @@ fn collect_taxonomies(config: &Config, content: &Content) -> Result<Vec<Taxonomy
                 };
                 problems.push(
                     Diagnostic::new(&page.file, format!("unknown taxonomy `{name}`"))
-                        .at_opt_line(page.taxonomy_lines.get(name).copied())
+                        .at_opt_line(page.taxonomies.line(name))
                         .help(help),
                 );
                 continue;

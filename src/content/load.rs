@@ -3,7 +3,7 @@
 use super::front_matter::{self, PageFrontMatter, SectionFrontMatter, Split};
 use super::markdown_cache::{self, Lookup, MarkdownCache, Recorder};
 use super::page_cache::{self, PageCache};
-use super::{sort_pages, Content, Page, Section, CONTENT_DIR};
+use super::{sort_pages, Content, Page, PageTerms, Section, Terms, CONTENT_DIR};
 use crate::config::{toml_to_json, Config};
 use crate::error::{line_of, Diagnostic, Error, Result};
 use crate::file_meta::{FileMeta, Folder};
@@ -829,14 +829,15 @@ fn parse_page(f: &Found, split: &Split<'_>) -> Result<Page> {
         authors,
         weight,
         template,
-        taxonomy_lines: taxonomies
-            .keys()
-            .filter_map(|k| {
-                crate::config::find_key_line(split.front_matter, k)
-                    .map(|l| (k.clone(), l + split.front_matter_line - 1))
-            })
-            .collect(),
-        taxonomies,
+        taxonomies: PageTerms::new(taxonomies.into_iter().map(|(taxonomy, terms)| {
+            let line = crate::config::find_key_line(split.front_matter, &taxonomy)
+                .map(|l| l + split.front_matter_line - 1);
+            Terms {
+                taxonomy,
+                terms,
+                line,
+            }
+        })),
         extra: toml_to_json(&toml::Value::Table(extra)),
         syndicate,
         comments: comments.unwrap_or(true),

@@ -10,9 +10,11 @@ mod images;
 mod load;
 pub mod markdown_cache;
 pub mod page_cache;
+mod terms;
 
 pub use front_matter::{SortBy, SyndicateMatter};
 pub use load::{load, load_then, reload_page, render_markdown, Hooks, LoadOptions};
+pub use terms::{PageTerms, Terms};
 
 use crate::error::Diagnostic;
 use crate::markdown::Rendered;
@@ -51,10 +53,8 @@ pub struct Page {
     pub authors: Vec<String>,
     pub weight: Option<i64>,
     pub template: Option<String>,
-    /// Taxonomy name → terms as written.
-    pub taxonomies: BTreeMap<String, Vec<String>>,
-    /// Taxonomy name → line of the file where it is written.
-    pub taxonomy_lines: BTreeMap<String, usize>,
+    /// Terms as written, by taxonomy, with the line each taxonomy is on.
+    pub taxonomies: PageTerms,
     #[serde(with = "json_text")]
     pub extra: serde_json::Value,
     pub syndicate: SyndicateMatter,

@@ -268,8 +268,11 @@ mod tests {
             authors: vec!["Ana".into()],
             weight: Some(3),
             template: None,
-            taxonomies: [("tags".to_string(), vec!["Rust".to_string()])].into(),
-            taxonomy_lines: [("tags".to_string(), 4)].into(),
+            taxonomies: crate::content::PageTerms::new([crate::content::Terms {
+                taxonomy: "tags".into(),
+                terms: vec!["Rust".into()],
+                line: Some(4),
+            }]),
             extra: serde_json::json!({"hero": {"alt": "x", "n": 2}}),
             syndicate: Default::default(),
             comments: true,
