@@ -155,7 +155,7 @@ pub fn load_then(
         match p {
             Ok(Parsed::Page(page)) => {
                 if is_published(&page, opts) {
-                    pages.push(*page);
+                    pages.push(page);
                     page_files.push((f.folder, f.name_at));
                 }
             }
@@ -935,7 +935,7 @@ pub fn normalize_path(p: &str) -> Option<String> {
 }
 
 /// Makes sure every folder holding pages has a section, and links parents.
-fn build_sections(sections: &mut BTreeMap<String, Section>, pages: &[Page]) {
+fn build_sections(sections: &mut BTreeMap<String, Section>, pages: &[Box<Page>]) {
     let mut needed: BTreeSet<String> = pages.iter().map(|p| p.section.clone()).collect();
     needed.extend(sections.keys().cloned());
     needed.insert(String::new());
@@ -993,7 +993,10 @@ fn build_sections(sections: &mut BTreeMap<String, Section>, pages: &[Page]) {
 }
 
 /// Two pages at one address, or an alias over a page, are errors.
-fn check_unique_paths(pages: &[Page], sections: &BTreeMap<String, Section>) -> Vec<Diagnostic> {
+fn check_unique_paths(
+    pages: &[Box<Page>],
+    sections: &BTreeMap<String, Section>,
+) -> Vec<Diagnostic> {
     let mut problems = Vec::new();
     let mut owners: BTreeMap<&str, &Path> = BTreeMap::new();
     for s in sections.values() {
@@ -1001,7 +1004,7 @@ fn check_unique_paths(pages: &[Page], sections: &BTreeMap<String, Section>) -> V
             owners.insert(&s.path, f);
         }
     }
-    let mut sorted: Vec<&Page> = pages.iter().collect();
+    let mut sorted: Vec<&Page> = pages.iter().map(|p| &**p).collect();
     sorted.sort_by(|a, b| a.rel.cmp(&b.rel));
     for p in &sorted {
         if let Some(other) = owners.insert(&p.path, &p.file) {

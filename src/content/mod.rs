@@ -237,8 +237,10 @@ impl Section {
 /// Everything loaded from `content/`.
 #[derive(Debug, Clone, Default)]
 pub struct Content {
-    /// Published pages, ordered by file path.
-    pub pages: Vec<Page>,
+    /// Published pages, ordered by file path. Boxed: a page is large, and a
+    /// rebuild that takes ten thousand from the page cache would otherwise
+    /// copy each once more into fresh memory.
+    pub pages: Vec<Box<Page>>,
     /// Sections by folder; the root section has the key `""`.
     pub sections: BTreeMap<String, Section>,
     /// Other files under `content/` outside bundles: source and output path.
@@ -265,14 +267,14 @@ impl Content {
 
 /// Sorts page indexes the way a section asks; ties break by path, so the
 /// order never depends on the file system.
-pub fn sort_pages(pages: &[Page], idx: &mut [usize], by: SortBy) {
+pub fn sort_pages(pages: &[Box<Page>], idx: &mut [usize], by: SortBy) {
     idx.sort_by(page_order(pages, by));
 }
 
 /// The order [`sort_pages`] sorts in, as a comparison of page indexes: a
 /// total order (paths are unique), so a partial sort agrees with a full one.
 pub fn page_order(
-    pages: &[Page],
+    pages: &[Box<Page>],
     by: SortBy,
 ) -> impl Fn(&usize, &usize) -> std::cmp::Ordering + '_ {
     use std::cmp::Ordering;

@@ -555,7 +555,7 @@ fn make_page(
     // `page` is built as one JSON object: the page's summary (shared with
     // the lists, unless `p` is an edited copy) and the fields of
     // `PageView`, with the page's HTML copied once.
-    let own = std::ptr::eq(p, &site.content.pages[i]);
+    let own = std::ptr::eq(p, &*site.content.pages[i]);
     let rest = PageFields {
         slug: &p.slug,
         assets: p.assets.iter().map(|(_, rel)| rel.as_str()).collect(),

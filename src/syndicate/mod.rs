@@ -203,6 +203,7 @@ fn select_entries(
         .content
         .pages
         .iter()
+        .map(|p| &**p)
         .filter(|p| p.date.is_some())
         .collect();
     pages.sort_by(|a, b| a.date.cmp(&b.date).then_with(|| a.rel.cmp(&b.rel)));
