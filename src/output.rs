@@ -43,8 +43,9 @@ pub struct Output {
     /// [`crate::input_key`]), recorded in the manifest for the next build.
     pub keys: HashMap<String, u128>,
     /// Files not rendered again because the last build wrote them from the
-    /// same inputs (see [`Previous::reuse`]): they stay as they are.
-    pub kept: BTreeMap<String, Kept>,
+    /// same inputs (see [`Previous::reuse`]): they stay as they are. Most
+    /// files of a rebuild: hashed, not ordered, as nothing needs their order.
+    pub kept: HashMap<String, Kept>,
 }
 
 /// A file already on disk: one of the last build that this build keeps as

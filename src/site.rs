@@ -4,7 +4,7 @@
 use crate::config::Config;
 use crate::content::{self, Content, LoadOptions};
 use crate::error::{Diagnostic, Error, Result};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// A taxonomy such as `tags`, with its terms.
@@ -81,7 +81,7 @@ fn collect_taxonomies(config: &Config, content: &Content) -> Result<Vec<Taxonomy
     let known: Vec<&str> = config.taxonomies.iter().map(|t| t.name.as_str()).collect();
     let mut terms: BTreeMap<&str, BTreeMap<String, Term>> =
         known.iter().map(|n| (*n, BTreeMap::new())).collect();
-    let mut slugs: HashMap<&str, String> = HashMap::new();
+    let mut slugs: rustc_hash::FxHashMap<&str, String> = Default::default();
     let order = content.dated_pages_newest_first();
     let undated = (0..content.pages.len()).filter(|&i| content.pages[i].date.is_none());
     for i in order.into_iter().chain(undated) {
@@ -114,15 +114,15 @@ fn collect_taxonomies(config: &Config, content: &Content) -> Result<Vec<Taxonomy
                     );
                     continue;
                 }
-                if !map.contains_key(slug.as_str()) {
-                    let term = Term {
+                // Looked up once for a term seen before, as most are.
+                let term = match map.get_mut(slug.as_str()) {
+                    Some(term) => term,
+                    None => map.entry(slug.clone()).or_insert_with(|| Term {
                         name: value.clone(),
                         slug: slug.clone(),
                         pages: Vec::new(),
-                    };
-                    map.insert(slug.clone(), term);
-                }
-                let term = map.get_mut(slug.as_str()).expect("inserted above");
+                    }),
+                };
                 // Pages come one at a time: a page naming the term twice
                 // ("Rust", "rust") can only be the last one listed.
                 if term.pages.last() != Some(&i) {

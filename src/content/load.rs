@@ -205,19 +205,21 @@ pub fn load_then(
 
     crate::trace::mark("front matter");
     // Pass 2: Markdown, in parallel, with every permalink known.
-    let targets: HashMap<String, String> = pages
-        .iter()
-        .map(|p| (p.rel.clone(), p.path.clone()))
-        .chain(sections.values().filter_map(|s| {
-            let rel = if s.dir.is_empty() {
-                "_index.md".to_string()
-            } else {
-                format!("{}/_index.md", s.dir)
-            };
-            s.file.as_ref().map(|_| (rel, s.path.clone()))
-        }))
+    // Each body goes to the task that renders it, which lets it go as soon
+    // as it is rendered when the build caches (see below): holding every
+    // body until every page had rendered held the whole of `content/`.
+    let bodies: Vec<String> = pages
+        .iter_mut()
+        .map(|p| std::mem::take(&mut p.body))
         .collect();
-    let resolve = |target: &str| targets.get(target).map(|path| config.url(path));
+    // Made at the first `@/` link: a rebuild may render no Markdown at all.
+    let targets = std::sync::OnceLock::new();
+    let resolve = |target: &str| {
+        targets
+            .get_or_init(|| super::link_targets(&pages, &sections))
+            .get(target)
+            .map(|path| config.url(path))
+    };
     let md_key = |text_key: u128, body_start: usize| {
         markdown_cache::input_key(
             text_key,
@@ -273,13 +275,6 @@ pub fn load_then(
         .iter()
         .map(|p| cache.take(&cache_name(&p.file)))
         .collect();
-    // Each body goes to the task that renders it, which lets it go as soon
-    // as it is rendered when the build caches (see below): holding every
-    // body until every page had rendered held the whole of `content/`.
-    let bodies: Vec<String> = pages
-        .iter_mut()
-        .map(|p| std::mem::take(&mut p.body))
-        .collect();
     let page_results: Vec<_> = pages
         .par_iter()
         .zip(cached)
@@ -297,6 +292,21 @@ pub fn load_then(
             (done, (!opts.cache).then_some(body))
         })
         .collect();
+    // The sections' Markdown, while the pages' permalinks are still lent
+    // to `resolve`.
+    let section_results: Vec<_> = sections
+        .values()
+        .filter_map(|s| {
+            let file = s.file.as_ref()?;
+            let input = md_key(page_cache::text_key(&s.body), 0);
+            let body = || Ok(std::borrow::Cow::Borrowed(s.body.as_str()));
+            Some((
+                s.dir.clone(),
+                render_one(file, &body, s.body_line, input, None),
+            ))
+        })
+        .collect();
+    let link_targets = targets;
     crate::trace::mark("markdown");
     // What each page's rendering depended on, for the next build's cache.
     // Each page takes its rendering, in parallel (ten thousand keys to hash).
@@ -330,14 +340,10 @@ pub fn load_then(
             Err(d) => problems.extend(d),
         }
     }
-    for s in sections.values_mut() {
-        if let Some(file) = &s.file {
-            let input = md_key(page_cache::text_key(&s.body), 0);
-            let body = || Ok(std::borrow::Cow::Borrowed(s.body.as_str()));
-            match render_one(file, &body, s.body_line, input, None) {
-                Ok(done) => s.rendered = done.rendered,
-                Err(d) => problems.extend(d),
-            }
+    for (dir, done) in section_results {
+        match done {
+            Ok(done) => sections.get_mut(&dir).expect("a section").rendered = done.rendered,
+            Err(d) => problems.extend(d),
         }
     }
 
@@ -371,7 +377,7 @@ pub fn load_then(
         pages,
         sections,
         assets,
-        link_targets: targets,
+        link_targets,
     };
     assign_pages(&mut content);
     Ok(content)
@@ -413,7 +419,7 @@ pub fn reload_page(root: &Path, config: &Config, content: &Content, file: &Path)
         let section = content.sections.get(&page.section).ok_or_else(not_a_page)?;
         page.path = format!("{}{}/", section.path, page.slug);
     }
-    page.rendered = render_markdown(root, config, &content.link_targets, &page)
+    page.rendered = render_markdown(root, config, content.link_targets(), &page)
         .map_err(|_| Error::Other(format!("`{}` has a broken link", file.display())))?;
     Ok(page)
 }
@@ -487,9 +493,10 @@ fn walk(content_dir: &Path) -> Result<Walked> {
             let kind = entry
                 .file_type()
                 .map_err(|e| Error::io("read", &entry.path(), e))?;
+            // Joined by hand: `format!` was a quarter of the walk.
             let rel = match folder.is_empty() {
                 true => name.to_string(),
-                false => format!("{folder}/{name}"),
+                false => [folder.as_str(), "/", name].concat(),
             };
             if kind.is_dir() {
                 folders.push(rel);
@@ -499,7 +506,7 @@ fn walk(content_dir: &Path) -> Result<Walked> {
             if !kind.is_file() {
                 continue;
             }
-            let file = PathBuf::from(format!("{CONTENT_DIR}/{rel}"));
+            let file = PathBuf::from([CONTENT_DIR, "/", &rel].concat());
             if name.ends_with(".md") {
                 let kind = match name {
                     "_index.md" => Kind::Section,

@@ -245,11 +245,19 @@ pub struct Content {
     pub sections: BTreeMap<String, Section>,
     /// Other files under `content/` outside bundles: source and output path.
     pub assets: Vec<(PathBuf, String)>,
-    /// What `@/` links may name: file relative to `content/` → URL path.
-    pub link_targets: std::collections::HashMap<String, String>,
+    /// See [`Content::link_targets`]: made when first asked for.
+    link_targets: std::sync::OnceLock<std::collections::HashMap<String, String>>,
 }
 
 impl Content {
+    /// What `@/` links may name: file relative to `content/` → URL path.
+    /// Made when first needed: a rebuild that renders no Markdown never
+    /// needs it.
+    pub fn link_targets(&self) -> &std::collections::HashMap<String, String> {
+        self.link_targets
+            .get_or_init(|| link_targets(&self.pages, &self.sections))
+    }
+
     /// The section holding `page`.
     pub fn section_of(&self, page: &Page) -> &Section {
         &self.sections[&page.section]
@@ -263,6 +271,26 @@ impl Content {
         sort_pages(&self.pages, &mut idx, SortBy::Date);
         idx
     }
+}
+
+/// What `@/` links may name among `pages` and `sections` (see
+/// [`Content::link_targets`]).
+fn link_targets(
+    pages: &[Box<Page>],
+    sections: &BTreeMap<String, Section>,
+) -> std::collections::HashMap<String, String> {
+    pages
+        .iter()
+        .map(|p| (p.rel.clone(), p.path.clone()))
+        .chain(sections.values().filter_map(|s| {
+            let rel = if s.dir.is_empty() {
+                "_index.md".to_string()
+            } else {
+                format!("{}/_index.md", s.dir)
+            };
+            s.file.as_ref().map(|_| (rel, s.path.clone()))
+        }))
+        .collect()
 }
 
 /// Sorts page indexes the way a section asks; ties break by path, so the

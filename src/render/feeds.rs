@@ -158,7 +158,7 @@ fn absolute_html(site: &Site, page: &Page) -> Result<String, Diagnostic> {
         reqwest::Url::parse(&c.url(&page.path)).expect("base_url is validated as an absolute URL");
     let resolve = |target: &str| {
         site.content
-            .link_targets
+            .link_targets()
             .get(target)
             .map(|path| c.url(path))
     };

@@ -456,8 +456,11 @@ impl<'a> Out<'a> {
 
     /// Adds what [`Ctx::make`] made for the URL path `url_path`.
     fn add_made(&mut self, url_path: &str, made: Made, owner: impl Into<Cow<'a, Path>>) {
-        let owner = owner.into();
-        let file = Output::file_for_url_path(url_path);
+        self.add_made_file(Output::file_for_url_path(url_path), made, owner.into());
+    }
+
+    /// Adds what [`Ctx::make`] made for the output file `file`.
+    fn add_made_file(&mut self, file: String, made: Made, owner: Cow<'a, Path>) {
         match made {
             Made::Fresh(Ok(html), key) => {
                 if let Some(key) = key {
@@ -512,19 +515,22 @@ fn render_pages<'a>(ctx: &Ctx<'a>, out: &mut Out<'a>) {
     // The comment sections, from data/comments/ only: a build never fetches.
     let (comments, problems) = crate::comments::views_for_site(site);
     problems.into_iter().for_each(|d| out.problem(d));
-    let made: Vec<Made> = site
+    // Each page's file is named here too: what is left to the loop below
+    // runs on one core.
+    let made: Vec<(String, Made)> = site
         .content
         .pages
         .par_iter()
         .enumerate()
         .map(|(i, p)| {
             let links = syndication.get(&p.rel).cloned().unwrap_or_default();
-            make_page(ctx, i, p, links, comments[i].clone())
+            let made = make_page(ctx, i, p, links, comments[i].clone());
+            (Output::file_for_url_path(&p.path), made)
         })
         .collect();
-    for (i, made) in made.into_iter().enumerate() {
+    for (i, (file, made)) in made.into_iter().enumerate() {
         let p = &site.content.pages[i];
-        out.add_made(&p.path, made, &p.file);
+        out.add_made_file(file, made, Cow::Borrowed(p.file.as_path()));
         for (src, rel) in &p.assets {
             let file = format!(
                 "{}{}",
@@ -617,7 +623,7 @@ fn make_page(
                     // neighbours or comments changed): render its Markdown now.
                     let root = &site.root;
                     let r =
-                        crate::content::render_markdown(root, c, &site.content.link_targets, p)?;
+                        crate::content::render_markdown(root, c, site.content.link_targets(), p)?;
                     (r.html, serde_json::to_value(r.toc))
                 }
                 None => (

@@ -303,7 +303,7 @@ pub fn absolute_links(body: &str, page_url: &str, site: &Site) -> String {
         };
         let absolute = if let Some(target) = dest.strip_prefix("@/") {
             let (file, frag) = target.split_once('#').map_or((target, ""), |(f, h)| (f, h));
-            match site.content.link_targets.get(file) {
+            match site.content.link_targets().get(file) {
                 Some(path) if frag.is_empty() => site.config.url(path),
                 Some(path) => format!("{}#{frag}", site.config.url(path)),
                 None => continue,
