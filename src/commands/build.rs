@@ -153,12 +153,11 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
             })
         });
         let (loaded, previous) = {
+            let send = |path: &str| {
+                let _ = found.send(Output::file_for_url_path(path));
+            };
             let hooks = crate::content::Hooks {
-                page_found: &|path| {
-                    if first_build {
-                        let _ = found.send(Output::file_for_url_path(path));
-                    }
-                },
+                page_found: first_build.then_some(&send as &(dyn Fn(&str) + Sync)),
             };
             rayon::join(
                 || load_then(opts, config, &hooks),

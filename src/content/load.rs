@@ -71,14 +71,13 @@ pub struct Hooks<'a> {
     /// Called with the URL path of each published page as soon as its
     /// front matter is read, from the reading threads, before every page
     /// is known: a path two pages share is found later, as an error.
-    pub page_found: &'a (dyn Fn(&str) + Sync),
+    /// `None` spares making the paths (a rebuild has no use for them).
+    pub page_found: Option<&'a (dyn Fn(&str) + Sync)>,
 }
 
 impl Hooks<'static> {
     /// Hooks that do nothing.
-    pub const NONE: Hooks<'static> = Hooks {
-        page_found: &|_| {},
-    };
+    pub const NONE: Hooks<'static> = Hooks { page_found: None };
 }
 
 /// [`load`], calling the `hooks` as it goes.
@@ -127,9 +126,9 @@ pub fn load_then(
         .map(|f| {
             let cache = opts.cache.then(|| (&page_cache, &folders[f.folder]));
             let read = parse_file(root, f, cache);
-            if let Ok((Parsed::Page(page), _)) = &read {
+            if let (Ok((Parsed::Page(page), _)), Some(found)) = (&read, hooks.page_found) {
                 if is_published(page, opts) {
-                    (hooks.page_found)(&early_path(page));
+                    found(&early_path(page));
                 }
             }
             read
@@ -563,12 +562,12 @@ enum Parsed {
 /// next cache (and whether it was parsed afresh).
 fn parse_file(root: &Path, f: &Found, cache: Option<(&PageCache, &Folder)>) -> Result<ReadFile> {
     let (cache, folder) = cache.filter(|_| f.kind != Kind::Section).unzip();
-    if let (Some(cache), Some(folder)) = (cache.filter(|c| c.has_stamp(&f.rel)), folder) {
+    if let (Some(entry), Some(folder)) = (cache.and_then(|c| c.stamped(&f.rel)), folder) {
         let meta = folder
             .meta(&f.rel[f.name_at..], true)
             .map_err(|e| Error::io("read", &f.file, e))?;
         let stamp = page_cache::stamp_of(&meta);
-        if let Some((mut page, record)) = stamp.and_then(|s| cache.get_unchanged(&f.rel, s)) {
+        if let Some((mut page, record)) = stamp.and_then(|s| entry.get_unchanged(s)) {
             page.body_unread = true;
             return Ok((Parsed::Page(Box::new(page)), Some((record, false))));
         }
@@ -943,7 +942,16 @@ pub fn normalize_path(p: &str) -> Option<String> {
 
 /// Makes sure every folder holding pages has a section, and links parents.
 fn build_sections(sections: &mut BTreeMap<String, Section>, pages: &[Box<Page>]) {
-    let mut needed: BTreeSet<String> = pages.iter().map(|p| p.section.clone()).collect();
+    // Each page's section, without a string per page: ten thousand pages
+    // are in a handful of sections.
+    let mut needed: BTreeSet<String> = BTreeSet::new();
+    let mut last: Option<&str> = None;
+    for p in pages {
+        if last != Some(p.section.as_str()) && !needed.contains(&p.section) {
+            needed.insert(p.section.clone());
+        }
+        last = Some(p.section.as_str());
+    }
     needed.extend(sections.keys().cloned());
     needed.insert(String::new());
     // Every ancestor of a section is a section too.

@@ -55,6 +55,25 @@ struct IndexEntry {
     len: usize,
 }
 
+/// An entry recorded with a stamp (see [`PageCache::stamped`]).
+pub struct Stamped<'a> {
+    cache: &'a PageCache,
+    rel: &'a str,
+    entry: &'a IndexEntry,
+}
+
+impl Stamped<'_> {
+    /// The page the last build parsed from the file, when it is still the
+    /// same one: its `stamp` (which must be a trusted one, from
+    /// [`stamp_of`]) is the recorded one. The page comes without its body,
+    /// and with the record for the next cache.
+    pub fn get_unchanged(&self, stamp: FileStamp) -> Option<(Page, Record)> {
+        (self.entry.stamp == Some(stamp))
+            .then(|| self.cache.decode_entry(self.rel, self.entry, Some(stamp)))
+            .flatten()
+    }
+}
+
 /// One page as it goes into the cache: the file it came from and the page
 /// encoded without its body.
 pub struct Record {
@@ -116,19 +135,15 @@ impl PageCache {
         Some(PageCache { index, bytes })
     }
 
-    /// True when the file at `rel` was recorded with a stamp: worth a look
-    /// at its metadata before reading it.
-    pub fn has_stamp(&self, rel: &str) -> bool {
-        self.index.get(rel).is_some_and(|e| e.stamp.is_some())
-    }
-
-    /// The page the last build parsed from the file at `rel`, when the
-    /// file is still the same one: its `stamp` (which must be a trusted
-    /// one, from [`stamp_of`]) is the recorded one. The page comes without
-    /// its body, and with the record for the next cache.
-    pub fn get_unchanged(&self, rel: &str, stamp: FileStamp) -> Option<(Page, Record)> {
-        let e = self.index.get(rel).filter(|e| e.stamp == Some(stamp))?;
-        self.decode_entry(rel, e, Some(stamp))
+    /// The entry of the file at `rel` when it was recorded with a stamp:
+    /// worth a look at the file's metadata before reading it.
+    pub fn stamped<'a>(&'a self, rel: &'a str) -> Option<Stamped<'a>> {
+        let entry = self.index.get(rel).filter(|e| e.stamp.is_some())?;
+        Some(Stamped {
+            cache: self,
+            rel,
+            entry,
+        })
     }
 
     /// The page the last build parsed from `text` at `rel` (`key` is the
@@ -345,13 +360,25 @@ mod tests {
         assert_eq!(format!("{again:?}"), format!("{p:?}"));
 
         // The file as it was recorded: found by its stamp alone.
-        assert!(cache.get_unchanged("news/a.md", (9, 100, 7)).is_some());
-        assert!(cache.get_unchanged("news/a.md", (9, 101, 7)).is_none());
-        assert!(cache.get_unchanged("news/a.md", (9, 100, 8)).is_none());
+        assert!(cache
+            .stamped("news/a.md")
+            .and_then(|s| s.get_unchanged((9, 100, 7)))
+            .is_some());
+        assert!(cache
+            .stamped("news/a.md")
+            .and_then(|s| s.get_unchanged((9, 101, 7)))
+            .is_none());
+        assert!(cache
+            .stamped("news/a.md")
+            .and_then(|s| s.get_unchanged((9, 100, 8)))
+            .is_none());
         // Written back with no trusted stamp, it is found by its text only.
         PageCache::write(dir.path(), &reread, &[record]).unwrap();
         let cache = PageCache::read(dir.path());
-        assert!(cache.get_unchanged("news/a.md", (9, 100, 7)).is_none());
+        assert!(cache
+            .stamped("news/a.md")
+            .and_then(|s| s.get_unchanged((9, 100, 7)))
+            .is_none());
         assert!(cache.get("news/a.md", text_key(text), text, None).is_some());
 
         // Another text, or the same text elsewhere, is parsed again.
