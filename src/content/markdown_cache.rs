@@ -135,12 +135,11 @@ impl MarkdownCache {
         let Ok(bytes) = std::fs::read(Self::path(root)) else {
             return MarkdownCache::default();
         };
-        let entries: Vec<(String, Entry)> = match bincode::deserialize(&bytes) {
-            Ok(e) => e,
-            Err(_) => return MarkdownCache::default(),
-        };
-        MarkdownCache {
-            entries: entries.into_iter().collect(),
+        // Written as a list of pairs, which bincode encodes as it does a
+        // map: read straight into one, with no list in between.
+        match bincode::deserialize(&bytes) {
+            Ok(entries) => MarkdownCache { entries },
+            Err(_) => MarkdownCache::default(),
         }
     }
 
