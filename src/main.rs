@@ -26,11 +26,14 @@ fn main() -> ExitCode {
     }
 }
 
-/// Turns transparent huge pages off for this process. mimalloc asks for
-/// them, and the kernel then zeroes 2 MB at each first touch: after a few
-/// seconds of idle (the usual case: a writer saves, then builds) a one-post
-/// rebuild at 10,000 pages took 0.15 s instead of 0.08 s, and a full build
-/// at 100,000 pages 6–7 s instead of 5.1 s, all of it in system time.
+/// Turns transparent huge pages off for this process: with them the kernel
+/// zeroes 2 MB at each first touch, and after a few seconds of idle (the
+/// usual case: a writer saves, then builds) a one-post rebuild at 10,000
+/// pages took 0.15 s instead of 0.08 s, and a full build at 100,000 pages
+/// 6–7 s instead of 5.1 s, all of it in system time. mimalloc is built
+/// without asking for them (its `no_thp` feature): it used to, before
+/// `main` could say no, and the first 2 MB it touched cost 3–4 ms of every
+/// run. This covers kernels that give them unasked (`enabled = always`).
 fn no_huge_pages() {
     #[cfg(target_os = "linux")]
     // SAFETY: `prctl(PR_SET_THP_DISABLE)` only sets a flag of this process;
