@@ -305,7 +305,6 @@ pub fn load_then(
             ))
         })
         .collect();
-    let link_targets = targets;
     crate::trace::mark("markdown");
     // What each page's rendering depended on, for the next build's cache.
     // Each page takes its rendering, in parallel (ten thousand keys to hash).
@@ -376,7 +375,7 @@ pub fn load_then(
         pages,
         sections,
         assets,
-        link_targets,
+        link_targets: targets,
     };
     assign_pages(&mut content);
     Ok(content)
@@ -945,12 +944,10 @@ fn build_sections(sections: &mut BTreeMap<String, Section>, pages: &[Box<Page>])
     // Each page's section, without a string per page: ten thousand pages
     // are in a handful of sections.
     let mut needed: BTreeSet<String> = BTreeSet::new();
-    let mut last: Option<&str> = None;
     for p in pages {
-        if last != Some(p.section.as_str()) && !needed.contains(&p.section) {
+        if !needed.contains(&p.section) {
             needed.insert(p.section.clone());
         }
-        last = Some(p.section.as_str());
     }
     needed.extend(sections.keys().cloned());
     needed.insert(String::new());

@@ -530,15 +530,13 @@ fn render_pages<'a>(ctx: &Ctx<'a>, out: &mut Out<'a>) {
         .collect();
     for (i, (file, made)) in made.into_iter().enumerate() {
         let p = &site.content.pages[i];
-        out.add_made_file(file, made, Cow::Borrowed(p.file.as_path()));
+        // A bundle's files go beside its page.
+        let folder = file.trim_end_matches("index.html");
         for (src, rel) in &p.assets {
-            let file = format!(
-                "{}{}",
-                Output::file_for_url_path(&p.path).trim_end_matches("index.html"),
-                rel
-            );
-            out.output.copies.insert(file, site.root.join(src));
+            let copy = format!("{folder}{rel}");
+            out.output.copies.insert(copy, site.root.join(src));
         }
+        out.add_made_file(file, made, Cow::Borrowed(p.file.as_path()));
     }
 }
 
