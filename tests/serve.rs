@@ -844,10 +844,11 @@ fn browser_shows_edits_errors_and_the_fix_without_being_touched() {
         "content/news/hello.md",
         &HELLO.replace("The original text.", "Edited on disk by the test."),
     );
-    browser.expect(
+    let verdict = browser.expect(
         r#"{"text":"Edited on disk by the test.","overlay":false}"#,
         &server,
     );
+    assert!(!verdict.contains("(0 page loads)"), "{verdict}");
 
     // 2. Broken front matter: the overlay names the file and line, over the
     //    last good page.
@@ -855,17 +856,19 @@ fn browser_shows_edits_errors_and_the_fix_without_being_touched() {
         "content/news/hello.md",
         "+++\ntitle = \"Hello\"\ndate = \"yesterday\"\n+++\n\nBroken.\n",
     );
-    browser.expect(
+    let verdict = browser.expect(
         r#"{"text":"Edited on disk by the test.","overlay":true,"overlayText":["content/news/hello.md:3","date"]}"#,
         &server,
     );
+    assert!(verdict.contains("(0 page loads)"), "{verdict}");
 
     // 3. The fix clears the overlay and shows the new text.
     site.save_like_an_editor(
         "content/news/hello.md",
         &HELLO.replace("The original text.", "Fixed and back."),
     );
-    browser.expect(r#"{"text":"Fixed and back.","overlay":false}"#, &server);
+    let verdict = browser.expect(r#"{"text":"Fixed and back.","overlay":false}"#, &server);
+    assert!(!verdict.contains("(0 page loads)"), "{verdict}");
 
     // 4. A stylesheet edit is swapped in without reloading the page.
     site.write(

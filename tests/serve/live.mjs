@@ -19,6 +19,11 @@
 //
 // The script never clicks, reloads or navigates: whatever changes in the
 // page is the dev server's doing. Each wait polls until a deadline.
+//
+// "N page loads" counts the documents a step saw that the previous step did
+// not end on. Each document is told apart by an id the script stores in it,
+// not by Playwright's `load` events: a reload's text can show before its
+// `load` event reaches this script, which then counted it in the next step.
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import readline from 'node:readline';
@@ -44,8 +49,6 @@ const browser = await chromium.launch({
     '--disable-background-networking', '--disable-component-update', '--disable-sync'],
 });
 const page = await browser.newPage();
-let loads = 0;
-page.on('load', () => { loads++; });
 page.on('console', (m) => console.error(`[page ${m.type()}] ${m.text()}`));
 page.on('pageerror', (e) => console.error(`[page error] ${e.message}`));
 
@@ -53,9 +56,13 @@ page.on('pageerror', (e) => console.error(`[page error] ${e.message}`));
 async function state() {
   try {
     return await page.evaluate(() => {
+      // A fresh document has no id yet: it gets one on first look.
+      window.__heraldTestDoc ??= `${performance.timeOrigin}-${Math.random()}`;
       const overlay = document.getElementById('herald-error-overlay');
       const main = document.querySelector('main');
       return {
+        doc: window.__heraldTestDoc,
+        complete: document.readyState === 'complete',
         live: document.documentElement.dataset.heraldLive || '',
         text: main ? main.innerText : document.body ? document.body.innerText : '',
         overlay: overlay ? overlay.innerText : null,
@@ -67,13 +74,20 @@ async function state() {
   }
 }
 
-/** Polls until `ok(state)` holds or the deadline passes. */
-async function waitUntil(ok) {
+/**
+ * Polls until `ok(state)` holds in a fully loaded document, or the deadline
+ * passes. `docs` collects the id of every document seen.
+ */
+async function waitUntil(ok, docs = new Set()) {
   const deadline = Date.now() + TIMEOUT;
   let last = null;
   while (Date.now() < deadline) {
     const s = await state();
-    if (s) { last = s; if (ok(s)) return { ok: true, last }; }
+    if (s) {
+      last = s;
+      docs.add(s.doc);
+      if (s.complete && ok(s)) return { ok: true, last };
+    }
     await new Promise((r) => setTimeout(r, 50));
   }
   return { ok: false, last };
@@ -85,9 +99,11 @@ async function finish(code) {
 }
 
 await page.goto(opt.url, { waitUntil: 'load', timeout: TIMEOUT });
+let shown; // the document the last step ended on
 {
   const r = await waitUntil((s) => s.live === 'connected');
   if (!r.ok) { console.log(`fail the live-reload stream never connected: ${JSON.stringify(r.last)}`); await finish(1); }
+  shown = r.last.doc;
   console.log('ok ready');
 }
 
@@ -96,16 +112,20 @@ for await (const line of lines) {
   if (!line.trim()) continue;
   const cmd = JSON.parse(line);
   if (cmd.quit) break;
-  const before = loads;
+  const docs = new Set([shown]);
   const r = await waitUntil((s) => {
     if (cmd.bodyColor) return s.bodyColor === cmd.bodyColor;
     if (!s.text.includes(cmd.text)) return false;
     if (!cmd.overlay) return s.overlay === null;
     return s.overlay !== null && (cmd.overlayText || []).every((t) => s.overlay.includes(t));
-  });
+  }, docs);
   if (r.ok) {
     const what = cmd.bodyColor ? 'colour shown' : cmd.overlay ? 'overlay shown' : 'text shown';
-    console.log(`ok ${what} (${loads - before} page loads)`);
+    // Every document but the one the step began on; a reload ends on a new
+    // one, so even a reload quicker than one poll counts.
+    const loads = docs.size - 1;
+    shown = r.last.doc;
+    console.log(`ok ${what} (${loads} page loads)`);
   } else {
     console.log(`fail waited ${TIMEOUT} ms for ${line}; the page shows ${JSON.stringify(r.last)}`);
     await finish(1);
