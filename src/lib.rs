@@ -15,6 +15,7 @@ pub mod config;
 pub mod content;
 pub mod error;
 pub mod file_meta;
+pub mod free;
 pub mod input_key;
 pub mod ledger;
 pub mod markdown;

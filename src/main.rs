@@ -78,6 +78,20 @@ fn exit_now() -> ExitCode {
     ExitCode::SUCCESS
 }
 
+/// Readies a process that makes one build and ends: the main thread is
+/// one of rayon's two workers instead of a third thread that hands the
+/// parallel steps to them and waits (each hand-over woke a worker, and the
+/// waiting cost a thread), and what the build is done with is left for the
+/// exit to free. Not for `herald serve`: its main thread waits for events
+/// and would take no part in a rebuild's parallel work.
+fn one_build_process() {
+    // Fails only if the pool was made already: then it is the default one.
+    let _ = rayon::ThreadPoolBuilder::new()
+        .use_current_thread()
+        .build_global();
+    herald::free::process_ends_after_build();
+}
+
 fn run(args: cli::Cli) -> herald::Result<()> {
     let today = chrono::Local::now().date_naive();
     match args.command {
@@ -102,6 +116,7 @@ fn run(args: cli::Cli) -> herald::Result<()> {
             );
         }
         cli::Command::Build { build, output_dir } => {
+            one_build_process();
             let mut opts = build_options(&args.root, &build);
             opts.output_dir = output_dir;
             let r = commands::build(&opts)?;
@@ -178,6 +193,7 @@ fn run(args: cli::Cli) -> herald::Result<()> {
             }
         }
         cli::Command::Check { build } => {
+            one_build_process();
             let r = commands::check(&build_options(&args.root, &build))?;
             println!(
                 "No problems: {} pages, {} sections, {} files would be written ({} ms)",

@@ -211,10 +211,7 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
         output_dir: out_dir,
         elapsed: start.elapsed(),
     };
-    // Freeing a large site's millions of small allocations takes tens of
-    // milliseconds: do it off the caller's path (a process that exits first
-    // simply skips it).
-    std::thread::spawn(move || drop((site, output)));
+    crate::free::free_later((site, output));
     Ok(report)
 }
 

@@ -172,8 +172,8 @@ pub fn load_then(
             let _ = PageCache::write(&root, &page_cache, &records);
         });
     } else {
-        // Freed off this thread: it holds every page's encoding.
-        std::thread::spawn(move || drop((page_cache, records)));
+        // Freed off the build's path: it holds every page's encoding.
+        crate::free::free_later((page_cache, records));
     }
 
     // Bundle assets and loose files.
