@@ -54,6 +54,20 @@ impl Shared {
         s.insert(name, value);
         s
     }
+
+    /// A copy without the variable `name`, for outputs that each bring
+    /// their own (an output's own variable may not replace a shared one:
+    /// see [`render`]).
+    pub fn without(&self, name: &str) -> Shared {
+        let mut s = self.clone();
+        if s.context.remove(name).is_some() {
+            s.key = InputKey::new("template context without")
+                .u128(s.key)
+                .str(name)
+                .finish();
+        }
+        s
+    }
 }
 
 thread_local! {

@@ -298,12 +298,15 @@ impl<'a> Ctx<'a> {
     }
 
     /// Makes one pager of a list: the `paginator` is keyed by its pages'
-    /// summary keys rather than by the summaries themselves.
+    /// summary keys rather than by the summaries themselves. `own` are the
+    /// variables of the list beside the shared ones (a taxonomy term's
+    /// `term` and `feeds`), which `shared` must not have.
     fn make_pager(
         &self,
         pager: Pager<'_>,
         template: &str,
         shared: &Shared,
+        own: &[(&'static str, Value)],
         for_file: Option<&Path>,
     ) -> (String, Made) {
         let made = self.make(
@@ -311,6 +314,9 @@ impl<'a> Ctx<'a> {
             template,
             shared,
             |k| {
+                for (name, value) in own {
+                    k.str(name).json(value);
+                }
                 k.str("paginator")
                     .str(pager.base_path)
                     .u128(pager.index as u128)
@@ -322,10 +328,9 @@ impl<'a> Ctx<'a> {
             },
             || {
                 let view = pager.view(&self.site.config);
-                Ok(vec![(
-                    "paginator",
-                    paginator_value(&view, pager.items, self),
-                )])
+                let mut vars = own.to_vec();
+                vars.push(("paginator", paginator_value(&view, pager.items, self)));
+                Ok(vars)
             },
             |vars| {
                 // The summaries lent to `paginator.pages`, in `items` order.
@@ -833,7 +838,7 @@ fn render_sections<'a>(ctx: &Ctx<'a>, out: &mut Out<'a>) {
         shared.insert("section", &view);
         let made: Vec<(String, Made)> = paginate(listing, per, &s.path)
             .into_par_iter()
-            .map(|pager| ctx.make_pager(pager, template, &shared, s.file.as_deref()))
+            .map(|pager| ctx.make_pager(pager, template, &shared, &[], s.file.as_deref()))
             .chain(first_pager_redirect(ctx, per, &s.path, s.file.as_deref()))
             .collect();
         for (path, made) in made {
@@ -882,6 +887,10 @@ fn render_taxonomies<'a>(ctx: &Ctx<'a>, out: &mut Out<'a>) {
         );
         out.add_made(&tax_path, list, owner);
         let per = tc_cfg.paginate_by.unwrap_or(c.paginate_by);
+        // Every term's pages share the taxonomy; each term brings its own
+        // `term` and `feeds`. A shared context per term was a copy of the
+        // taxonomy, all its terms, per term: quadratic in the terms.
+        let term_shared = tax_shared.without("feeds");
         let made: Vec<Vec<(String, Made)>> = t
             .terms
             .par_iter()
@@ -893,11 +902,21 @@ fn render_taxonomies<'a>(ctx: &Ctx<'a>, out: &mut Out<'a>) {
                 } else {
                     site_feeds.clone()
                 };
-                let mut shared = tax_shared.with("feeds", &feeds);
-                shared.insert("term", term_view);
+                let own = [
+                    (
+                        "term",
+                        serde_json::to_value(term_view).expect("views serialize"),
+                    ),
+                    (
+                        "feeds",
+                        serde_json::to_value(&feeds).expect("views serialize"),
+                    ),
+                ];
                 paginate(&term.pages, per, &term_path)
                     .into_iter()
-                    .map(|pager| ctx.make_pager(pager, "taxonomy_term.html", &shared, None))
+                    .map(|pager| {
+                        ctx.make_pager(pager, "taxonomy_term.html", &term_shared, &own, None)
+                    })
                     .chain(first_pager_redirect(ctx, per, &term_path, None))
                     .collect()
             })
