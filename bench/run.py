@@ -313,11 +313,23 @@ def touch_post(site, n):
         f.write(text.rstrip("\n") + f"{marker}{stamp}.\n")
 
 
-def bench_incremental(base, n, args, herald, shared):
-    """On the disk: a full build, then a build after changing one post, then one with no change."""
+def list_outputs(site):
+    """Writes the files of the site's output folder, one path per line
+    relative to the site, to a file beside it; returns its path."""
+    listing = os.path.join(site, ".bench-outputs")
+    with open(listing, "w") as f:
+        for top, _, files in os.walk(os.path.join(site, "public")):
+            for name in files:
+                f.write(os.path.relpath(os.path.join(top, name), site) + "\n")
+    return listing
+
+
+def bench_incremental(base, n, args, herald, shared, floor):
+    """On the disk: a full build, then a build after changing one post, then
+    one with no change, then (with `floor`) the floor of noticing a change."""
     site = generate(shared, n, "herald", os.path.join(base, f"herald-{n}"))
     cmd = [herald, "build", "--future", "--root", site]
-    full, edit, same = [], [], []
+    full, edit, same, notice = [], [], [], []
     rounds = rounds_for(n, args)
     # A warm-up round, as for the full builds.
     warmup = 0 if args.no_warmup else 1
@@ -333,17 +345,23 @@ def bench_incremental(base, n, args, herald, shared):
         os.sync()
         same.append(run_timed(cmd, site))
         os.sync()
+        if floor:
+            notice.append(run_timed([floor, "--notice", site, list_outputs(site)], site))
         log(
             f"  N={n} round {r + 1 if r >= 0 else 'warm-up'}: full {full[-1][0]:.3f} s (cpu {full[-1][1]:.3f} s), "
             f"one post changed {edit[-1][0]:.3f} s (cpu {edit[-1][1]:.3f} s), "
             f"nothing changed {same[-1][0]:.3f} s (cpu {same[-1][1]:.3f} s)"
+            + (f", floor of noticing {notice[-1][0]:.3f} s" if floor else "")
         )
         if r < 0:
             del full[-1], edit[-1], same[-1]
+            if floor:
+                del notice[-1]
     discard(os.path.join(site, "public"))
     discard(os.path.join(site, ".herald-cache"))
-    med = lambda xs, i: statistics.median(x[i] for x in xs)  # noqa: E731
-    return {k: (med(v, 0), med(v, 1), med(v, 2)) for k, v in (("full", full), ("edit", edit), ("same", same))}
+    med = lambda xs, i: statistics.median(x[i] for x in xs) if xs else None  # noqa: E731
+    runs = (("full", full), ("edit", edit), ("same", same), ("notice", notice))
+    return {k: (med(v, 0), med(v, 1), med(v, 2)) for k, v in runs}
 
 
 # ---------------------------------------------------------------- report
@@ -414,7 +432,7 @@ def main():
             pages_seen[n] = pages
             rows.append((n, fs, tools))
         if "disk" in fss and not args.no_incremental:
-            inc_rows.append((n, bench_incremental(bases["disk"], n, args, herald, shared)))
+            inc_rows.append((n, bench_incremental(bases["disk"], n, args, herald, shared, floor)))
     # This also deletes what an interrupted run left in the trash: not earlier,
     # for the reason discard() gives.
     log("deleting the outputs of the timed runs")
@@ -459,16 +477,28 @@ def main():
         lines.append("")
         lines.append(
             "| N posts | full build wall (CPU) | one post changed wall (CPU) | wall ratio (target ≤ 0.10) "
-            "| CPU ratio | vs the table's disk full build | nothing changed wall (CPU) | wall ratio |"
+            "| CPU ratio | vs the table's disk full build | nothing changed wall (CPU) | wall ratio "
+            "| floor of noticing wall (CPU) | wall ratio |"
         )
-        lines.append("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+        lines.append("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
         for n, r in inc_rows:
-            f, e, s_ = r["full"], r["edit"], r["same"]
+            f, e, s_, fl = r["full"], r["edit"], r["same"], r["notice"]
             table_full = walls.get((n, "disk"))
             vs_table = fmt_ratio(e[0], table_full) if table_full else "–"
+            floor_cells = (
+                f"{fl[0]:.3f} s ({fl[1]:.3f} s) | {fmt_ratio(fl[0], f[0])}" if fl[0] is not None else "– | –"
+            )
             lines.append(
                 f"| {n:,} | {f[0]:.3f} s ({f[1]:.3f} s) | {e[0]:.3f} s ({e[1]:.3f} s) | **{fmt_ratio(e[0], f[0])}** "
-                f"| {fmt_ratio(e[1], f[1])} | {vs_table} | {s_[0]:.3f} s ({s_[1]:.3f} s) | {fmt_ratio(s_[0], f[0])} |"
+                f"| {fmt_ratio(e[1], f[1])} | {vs_table} | {s_[0]:.3f} s ({s_[1]:.3f} s) | {fmt_ratio(s_[0], f[0])} "
+                f"| {floor_cells} |"
+            )
+        if any(r["notice"][0] is not None for _, r in inc_rows):
+            lines.append("")
+            lines.append(
+                "Floor of noticing: `herald-bench-floor --notice` starts, walks `content/` and `stat`s every "
+                "file there and every file of `public/`, on every core, and exits: what a rebuild that "
+                "checks its inputs and outputs cannot go below."
             )
     text = "\n".join(lines) + "\n"
     print(text)

@@ -2,6 +2,13 @@
 //! drops its `+++` front matter, renders the body with pulldown-cmark and
 //! writes `OUT_DIR/<stem>/index.html`, in parallel on every core. No
 //! templates, no lists, no feeds: what no generator can go below.
+//!
+//! `floor --notice SITE_DIR OUTPUT_LIST` is the floor of a rebuild that
+//! notices every change: it walks SITE_DIR/content, then `stat`s every file
+//! found there and every file OUTPUT_LIST names (one path per line, relative
+//! to SITE_DIR; a build's outputs), on every core, and writes nothing. A
+//! rebuild that trusted neither its inputs nor its outputs to be as it left
+//! them cannot do less: the cost of starting a process and asking the kernel.
 
 use pulldown_cmark::{html, Options, Parser};
 use rayon::prelude::*;
@@ -9,8 +16,13 @@ use std::path::{Path, PathBuf};
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
+    if let [_, flag, site, list] = args.as_slice() {
+        if flag == "--notice" {
+            return notice(Path::new(site), Path::new(list));
+        }
+    }
     let [_, content, out] = args.as_slice() else {
-        eprintln!("usage: floor CONTENT_DIR OUT_DIR");
+        eprintln!("usage: floor CONTENT_DIR OUT_DIR | floor --notice SITE_DIR OUTPUT_LIST");
         std::process::exit(2);
     };
     let mut files: Vec<PathBuf> = std::fs::read_dir(content)
@@ -43,4 +55,27 @@ fn main() {
         std::fs::write(&dest, page).expect("write page");
     });
     println!("floor: {} pages", files.len());
+}
+
+/// `--notice`: see the top of this file.
+fn notice(site: &Path, list: &Path) {
+    let mut files = Vec::new();
+    let mut folders = vec![site.join("content")];
+    while let Some(dir) = folders.pop() {
+        for entry in std::fs::read_dir(&dir).expect("read content folder") {
+            let entry = entry.expect("read content folder");
+            match entry.file_type().expect("file type").is_dir() {
+                true => folders.push(entry.path()),
+                false => files.push(entry.path()),
+            }
+        }
+    }
+    let inputs = files.len();
+    let listed = std::fs::read_to_string(list).expect("read output list");
+    files.extend(listed.lines().filter(|l| !l.is_empty()).map(|l| site.join(l)));
+    let found = files
+        .par_iter()
+        .filter(|f| std::fs::symlink_metadata(f).is_ok())
+        .count();
+    println!("floor: {found} of {} files there ({inputs} in content/)", files.len());
 }
