@@ -38,11 +38,11 @@ pub(super) fn render_feeds<'a>(ctx: &Ctx<'a>, out: &mut Out<'a>) {
     let mut to_render = Vec::new();
     for spec in &specs {
         for &format in &c.feeds.formats {
-            let path = format!("{}{}", spec.dir, format.file_name());
+            let file = Output::file_for_url_path(&format!("{}{}", spec.dir, format.file_name()));
             let key = feed_key(ctx, spec, format);
-            match ctx.kept(&Output::file_for_url_path(&path), key) {
-                Some(kept) => out.add_made(&path, Made::Kept(kept), owner),
-                None => to_render.push((spec, format, path, key)),
+            match ctx.kept(&file, key) {
+                Some(kept) => out.add_made((file, Made::Kept(kept)), owner),
+                None => to_render.push((spec, format, file, key)),
             }
         }
     }
@@ -63,14 +63,14 @@ pub(super) fn render_feeds<'a>(ctx: &Ctx<'a>, out: &mut Out<'a>) {
         problems.into_iter().for_each(|d| out.problem(d));
         return;
     }
-    for (spec, format, path, key) in to_render {
+    for (spec, format, file, key) in to_render {
         let bytes = match format {
             FeedFormat::Atom => atom(c, site, spec, &html),
             FeedFormat::Rss => rss(c, site, spec, &html),
             FeedFormat::Json => json(c, site, spec, &html),
         };
         let text = String::from_utf8(bytes).expect("feeds are written as UTF-8");
-        out.add_made(&path, Made::Fresh(Ok(text), key), owner);
+        out.add_made((file, Made::Fresh(Ok(text), key)), owner);
     }
 }
 

@@ -253,7 +253,8 @@ impl<'a> Ctx<'a> {
     /// keeps it (`vars` is then never called).
     ///
     /// `key_vars` adds to the key what `vars` would make, without making
-    /// it: it must take in everything `vars` depends on.
+    /// it: it must take in everything `vars` depends on. Returns the output
+    /// file (`posts/a/index.html` for `/posts/a/`) with what was made.
     #[allow(clippy::too_many_arguments)]
     fn make(
         &self,
@@ -264,7 +265,7 @@ impl<'a> Ctx<'a> {
         vars: impl FnOnce() -> Result<Vars, Diagnostic>,
         give_back: impl FnOnce(Vars),
         for_file: Option<&Path>,
-    ) -> Made {
+    ) -> (String, Made) {
         let file = Output::file_for_url_path(path);
         let key = self.reuse.map(|_| {
             let mut k = InputKey::new("output");
@@ -273,17 +274,17 @@ impl<'a> Ctx<'a> {
             k.finish()
         });
         if let Some(kept) = self.kept(&file, key) {
-            return Made::Kept(kept);
+            return (file, Made::Kept(kept));
         }
         let mut vars = match vars() {
             Ok(vars) => vars,
-            Err(d) => return Made::Fresh(Err(d), key),
+            Err(d) => return (file, Made::Fresh(Err(d), key)),
         };
         vars.push(("current_path", Value::from(path)));
         vars.push(("current_url", Value::from(self.site.config.url(path))));
         let (html, vars) = context::render(self.templates, template, shared, vars, for_file);
         give_back(vars);
-        match (html, self.reuse.and_then(|r| r.stream)) {
+        let made = match (html, self.reuse.and_then(|r| r.stream)) {
             (Ok(html), Some(stream)) => match stream.write(&file, html.as_bytes(), key) {
                 Ok(written) => Made::Kept(written),
                 Err(e) => Made::Fresh(
@@ -294,7 +295,8 @@ impl<'a> Ctx<'a> {
                 ),
             },
             (html, _) => Made::Fresh(html, key),
-        }
+        };
+        (file, made)
     }
 
     /// Makes one pager of a list: the `paginator` is keyed by its pages'
@@ -309,7 +311,7 @@ impl<'a> Ctx<'a> {
         own: &[(&'static str, Value)],
         for_file: Option<&Path>,
     ) -> (String, Made) {
-        let made = self.make(
+        self.make(
             &pager.path,
             template,
             shared,
@@ -345,8 +347,7 @@ impl<'a> Ctx<'a> {
                 }
             },
             for_file,
-        );
-        (pager.path, made)
+        )
     }
 }
 
@@ -459,13 +460,9 @@ impl<'a> Out<'a> {
         }
     }
 
-    /// Adds what [`Ctx::make`] made for the URL path `url_path`.
-    fn add_made(&mut self, url_path: &str, made: Made, owner: impl Into<Cow<'a, Path>>) {
-        self.add_made_file(Output::file_for_url_path(url_path), made, owner.into());
-    }
-
-    /// Adds what [`Ctx::make`] made for the output file `file`.
-    fn add_made_file(&mut self, file: String, made: Made, owner: Cow<'a, Path>) {
+    /// Adds what [`Ctx::make`] made: the output file and how.
+    fn add_made(&mut self, (file, made): (String, Made), owner: impl Into<Cow<'a, Path>>) {
+        let owner = owner.into();
         match made {
             Made::Fresh(Ok(html), key) => {
                 if let Some(key) = key {
@@ -520,8 +517,6 @@ fn render_pages<'a>(ctx: &Ctx<'a>, out: &mut Out<'a>) {
     // The comment sections, from data/comments/ only: a build never fetches.
     let (comments, problems) = crate::comments::views_for_site(site);
     problems.into_iter().for_each(|d| out.problem(d));
-    // Each page's file is named here too: what is left to the loop below
-    // runs on one core.
     let made: Vec<(String, Made)> = site
         .content
         .pages
@@ -529,8 +524,7 @@ fn render_pages<'a>(ctx: &Ctx<'a>, out: &mut Out<'a>) {
         .enumerate()
         .map(|(i, p)| {
             let links = syndication.get(&p.rel).cloned().unwrap_or_default();
-            let made = make_page(ctx, i, p, links, comments[i].clone());
-            (Output::file_for_url_path(&p.path), made)
+            make_page(ctx, i, p, links, comments[i].clone())
         })
         .collect();
     for (i, (file, made)) in made.into_iter().enumerate() {
@@ -541,7 +535,7 @@ fn render_pages<'a>(ctx: &Ctx<'a>, out: &mut Out<'a>) {
             let copy = format!("{folder}{rel}");
             out.output.copies.insert(copy, site.root.join(src));
         }
-        out.add_made_file(file, made, Cow::Borrowed(p.file.as_path()));
+        out.add_made((file, made), Cow::Borrowed(p.file.as_path()));
     }
 }
 
@@ -554,7 +548,7 @@ fn make_page(
     p: &Page,
     syndication: Vec<SyndicationLink>,
     comments: Option<Value>,
-) -> Made {
+) -> (String, Made) {
     let site = ctx.site;
     let c = &site.config;
     let section = &site.content.sections[&p.section];
@@ -710,7 +704,7 @@ pub fn render_page(
     // This page's comment section alone, as `comments::views_for_site`
     // makes it for every page.
     let comments = crate::comments::view_for_page(site, p)?;
-    match make_page(&ctx, index, p, syndication, comments) {
+    match make_page(&ctx, index, p, syndication, comments).1 {
         Made::Fresh(html, _) => Ok(html?),
         Made::Kept(_) => unreachable!("nothing is kept without a previous build"),
     }
@@ -841,8 +835,8 @@ fn render_sections<'a>(ctx: &Ctx<'a>, out: &mut Out<'a>) {
             .map(|pager| ctx.make_pager(pager, template, &shared, &[], s.file.as_deref()))
             .chain(first_pager_redirect(ctx, per, &s.path, s.file.as_deref()))
             .collect();
-        for (path, made) in made {
-            out.add_made(&path, made, owner.clone());
+        for made in made {
+            out.add_made(made, owner.clone());
         }
     }
 }
@@ -885,7 +879,7 @@ fn render_taxonomies<'a>(ctx: &Ctx<'a>, out: &mut Out<'a>) {
             drop,
             None,
         );
-        out.add_made(&tax_path, list, owner);
+        out.add_made(list, owner);
         let per = tc_cfg.paginate_by.unwrap_or(c.paginate_by);
         // Every term's pages share the taxonomy; each term brings its own
         // `term` and `feeds`. A shared context per term was a copy of the
@@ -921,8 +915,8 @@ fn render_taxonomies<'a>(ctx: &Ctx<'a>, out: &mut Out<'a>) {
                     .collect()
             })
             .collect();
-        for (path, made) in made.into_iter().flatten() {
-            out.add_made(&path, made, owner);
+        for made in made.into_iter().flatten() {
+            out.add_made(made, owner);
         }
     }
 }
@@ -938,7 +932,7 @@ fn render_404<'a>(ctx: &Ctx<'a>, out: &mut Out<'a>) {
         drop,
         None,
     );
-    out.add_made("/404.html", made, Path::new("templates/404.html"));
+    out.add_made(made, Path::new("templates/404.html"));
 }
 
 /// Step: a redirect page at every alias.
@@ -946,7 +940,7 @@ fn render_aliases<'a>(ctx: &Ctx<'a>, out: &mut Out<'a>) {
     for p in &ctx.site.content.pages {
         for (alias, _) in &p.aliases {
             let made = redirect(ctx, alias, &p.path, Some(&p.file));
-            out.add_made(alias, made, &p.file);
+            out.add_made(made, &p.file);
         }
     }
 }
@@ -959,15 +953,11 @@ fn first_pager_redirect(
     list_path: &str,
     for_file: Option<&Path>,
 ) -> Option<(String, Made)> {
-    (per > 0).then(|| {
-        let from = format!("{list_path}page/1/");
-        let made = redirect(ctx, &from, list_path, for_file);
-        (from, made)
-    })
+    (per > 0).then(|| redirect(ctx, &format!("{list_path}page/1/"), list_path, for_file))
 }
 
 /// The page at the URL path `from` that sends readers to the URL path `to`.
-fn redirect(ctx: &Ctx<'_>, from: &str, to: &str, for_file: Option<&Path>) -> Made {
+fn redirect(ctx: &Ctx<'_>, from: &str, to: &str, for_file: Option<&Path>) -> (String, Made) {
     let url = ctx.site.config.url(to);
     // The refresh goes to the path on the same host, so a redirect also
     // works on the dev server and on preview deployments.

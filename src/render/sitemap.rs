@@ -84,11 +84,12 @@ pub(super) fn render_sitemap<'a>(ctx: &Ctx<'a>, out: &mut Out<'a>) {
         k.finish()
     });
     let owner = Path::new(crate::config::CONFIG_FILE);
-    match ctx.kept("sitemap.xml", key) {
-        Some(kept) => out.add_made("/sitemap.xml", Made::Kept(kept), owner),
+    let file = String::from("sitemap.xml");
+    match ctx.kept(&file, key) {
+        Some(kept) => out.add_made((file, Made::Kept(kept)), owner),
         None => {
             let xml = sitemap_xml(c, &urls);
-            out.add_made("/sitemap.xml", Made::Fresh(Ok(xml), key), owner);
+            out.add_made((file, Made::Fresh(Ok(xml), key)), owner);
         }
     }
     let robots = format!(
