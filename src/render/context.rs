@@ -56,8 +56,8 @@ impl Shared {
     }
 
     /// A copy without the variable `name`, for outputs that each bring
-    /// their own (an output's own variable may not replace a shared one:
-    /// see [`render`]).
+    /// their own: an output's own variable that replaces a shared one costs
+    /// a fresh copy of the shared context at each render (see [`render`]).
     pub fn without(&self, name: &str) -> Shared {
         let mut s = self.clone();
         if s.context.remove(name).is_some() {
