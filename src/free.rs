@@ -3,8 +3,9 @@
 //! A large site is millions of small allocations, and freeing them takes
 //! tens of milliseconds that nothing waits for. A long-lived process (`herald
 //! serve`, the tests) frees them on a thread of its own; a process that ends
-//! after its build (`herald build`) does not free them at all: its exit hands
-//! all its memory back at once, which is what freeing it would end in.
+//! after its build (`herald build`, `herald check`) does not free them at
+//! all: its exit hands all its memory back at once, which is what freeing it
+//! would end in.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
