@@ -140,13 +140,14 @@ pub fn load_then(
     let mut pages = Vec::with_capacity(found.len());
     let mut sections: BTreeMap<String, Section> = BTreeMap::new();
     let mut records = Vec::with_capacity(if opts.cache { found.len() } else { 0 });
-    let mut reparsed = 0;
+    // Records the cache does not hold as they are: new pages, new stamps.
+    let mut news = 0;
     // Where each page's file is: its folder, and its name from there.
     let mut page_files: Vec<(usize, usize)> = Vec::with_capacity(found.len());
     for (f, p) in found.iter().zip(parsed) {
         let p = p.map(|(parsed, record)| {
-            if let Some((record, fresh)) = record {
-                reparsed += usize::from(fresh);
+            if let Some(record) = record {
+                news += usize::from(record.is_news());
                 records.push(record);
             }
             parsed
@@ -165,7 +166,7 @@ pub fn load_then(
         }
     }
 
-    if opts.cache && (reparsed > 0 || records.len() != page_cache.len()) {
+    if opts.cache && (news > 0 || records.len() != page_cache.len()) {
         // Losing the cache costs time, never correctness: an error is ignored.
         let root = root.to_path_buf();
         crate::atomic_file::in_background(move || {
@@ -545,9 +546,8 @@ fn is_ignored(name: &str) -> bool {
 /// Gives a Markdown body: a page's is read again when it was left unread.
 type Body<'a> = dyn Fn() -> std::result::Result<std::borrow::Cow<'a, str>, Diagnostic> + Sync + 'a;
 
-/// What a file parsed to, and its page-cache record (with whether it was
-/// parsed afresh rather than taken from the cache).
-type ReadFile = (Parsed, Option<(page_cache::Record, bool)>);
+/// What a file parsed to, and its page-cache record.
+type ReadFile = (Parsed, Option<page_cache::Record>);
 
 enum Parsed {
     Page(Box<Page>),
@@ -568,7 +568,7 @@ fn parse_file(root: &Path, f: &Found, cache: Option<(&PageCache, &Folder)>) -> R
         let stamp = page_cache::stamp_of(&meta);
         if let Some((mut page, record)) = stamp.and_then(|s| entry.get_unchanged(s)) {
             page.body_unread = true;
-            return Ok((Parsed::Page(Box::new(page)), Some((record, false))));
+            return Ok((Parsed::Page(Box::new(page)), Some(record)));
         }
     }
     // The stamp for the next cache comes from the open file: no second
@@ -591,7 +591,7 @@ fn parse_file(root: &Path, f: &Found, cache: Option<(&PageCache, &Folder)>) -> R
     // (`cache` is `None` for a section.)
     if let Some((page, record)) = cache.and_then(|c| c.get(&f.rel, text_key, &text, stamp)) {
         let page = without_body(page, text_key, record.body_start());
-        return Ok((Parsed::Page(Box::new(page)), Some((record, false))));
+        return Ok((Parsed::Page(Box::new(page)), Some(record)));
     }
     let split = front_matter::split(&f.file, &text)?;
     match f.kind {
@@ -600,8 +600,7 @@ fn parse_file(root: &Path, f: &Found, cache: Option<(&PageCache, &Folder)>) -> R
             let page = parse_page(f, &split)?;
             let body_start = text.len() - split.body.len();
             let record = cache
-                .and_then(|_| page_cache::Record::new(&page, &text, text_key, body_start, stamp))
-                .map(|r| (r, true));
+                .and_then(|_| page_cache::Record::new(&page, &text, text_key, body_start, stamp));
             // A build that caches lets the body go now and reads it again
             // to render it: holding every body from here to the Markdown
             // pass held all of `content/` in fresh memory (900 MB at
@@ -1113,6 +1112,33 @@ mod tests {
         );
         assert_eq!(normalize_path("/a/../b"), None);
         assert_eq!(normalize_path("/a b/"), None);
+    }
+
+    #[test]
+    fn a_page_cached_while_too_young_for_a_stamp_gets_one_later() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("content/news")).unwrap();
+        let file = root.join("content/news/a.md");
+        std::fs::write(&file, "+++\ntitle = \"A\"\n+++\nHi.\n").unwrap();
+        let config = Config::parse("title = \"T\"\nbase_url = \"https://example.com\"\n").unwrap();
+        let opts = LoadOptions {
+            drafts: false,
+            future: false,
+            now: chrono::Utc::now().fixed_offset(),
+            cache: true,
+        };
+        let stamped = || PageCache::read(root).stamped("news/a.md").is_some();
+        load(root, &config, &opts).unwrap();
+        crate::atomic_file::wait_for_background();
+        assert!(!stamped(), "a file just written has no trusted stamp");
+        // Nothing changes but the file's age, as after a `git pull`.
+        let old = std::time::SystemTime::now() - std::time::Duration::from_secs(60);
+        let f = std::fs::File::options().write(true).open(&file).unwrap();
+        f.set_modified(old).unwrap();
+        load(root, &config, &opts).unwrap();
+        crate::atomic_file::wait_for_background();
+        assert!(stamped(), "the next build would read the file again");
     }
 
     #[test]

@@ -82,6 +82,8 @@ pub struct Record {
     text_key: u128,
     body_start: usize,
     page: Encoded,
+    /// The stamp the cache it was found in holds for it, if any.
+    stamp_was: Option<FileStamp>,
 }
 
 /// A page encoded without its body.
@@ -178,6 +180,7 @@ impl PageCache {
             text_key: e.text_key,
             body_start: e.body_start,
             page: Encoded::Cached(range),
+            stamp_was: e.stamp,
         };
         Some((page, record))
     }
@@ -254,7 +257,16 @@ impl Record {
             text_key,
             body_start,
             page: Encoded::Fresh(bincode::serialize(page).ok()?),
+            stamp_was: None,
         })
+    }
+
+    /// True when the cache this record came from does not hold it as it
+    /// is: the page was just parsed, or its file's stamp is new. A page
+    /// recorded while its file was too young for a trusted stamp gets one
+    /// this way, so that the next build can skip reading it.
+    pub fn is_news(&self) -> bool {
+        matches!(self.page, Encoded::Fresh(_)) || self.stamp != self.stamp_was
     }
 
     /// Where the page's body starts in its file's text.
