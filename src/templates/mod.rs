@@ -1,6 +1,7 @@
 //! Loading Tera templates from the theme and the site, and turning Tera's
 //! errors into diagnostics that name the template file and line.
 
+mod builtins;
 mod date_filter;
 
 use crate::config::Config;
@@ -84,7 +85,7 @@ impl Templates {
         // Tera's own escaper also turns `/` into `&#x2F;`, which makes every
         // URL in a page unreadable; escaping `&<>"` is what HTML needs.
         tera.set_escape_fn(escape_html);
-        tera.register_filter("date", date_filter::date);
+        builtins::register(&mut tera);
         let raw: Vec<(String, String)> = sources
             .iter()
             .map(|(n, s)| (n.clone(), s.text.clone()))

@@ -356,6 +356,24 @@ fn site_templates_and_static_override_the_theme_file_by_file() {
 }
 
 #[test]
+fn templates_have_teras_usual_filters_and_functions() {
+    let site = news_site();
+    site.write(
+        "templates/404.html",
+        concat!(
+            "{{ \"2026-01-10T09:30:00Z\" | date(format=\"%d %b %H:%M %Z\", timezone=\"Europe/Paris\") }}|",
+            "{{ site.title | slugify }}|{{ 1500000 | filesizeformat }}|",
+            "{{ \"a b\" | urlencode }}|{{ get_random(end=1) }}|{{ now(timestamp=true) > 0 }}",
+        ),
+    );
+    site.build_ok();
+    assert_eq!(
+        site.read("404.html"),
+        "10 Jan 10:30 CET|test-news|1.43 MB|a%20b|0|true"
+    );
+}
+
+#[test]
 fn sitemap_and_robots() {
     let site = news_site();
     site.build_ok();
