@@ -32,6 +32,9 @@ pub struct Config {
     pub taxonomies: Vec<TaxonomyConfig>,
     /// Free-form `[extra]`, handed to templates.
     pub extra: serde_json::Value,
+    /// The environment variables templates may read with `get_env`: names,
+    /// or prefixes ending in `*` (see [`Config::template_may_read`]).
+    pub template_env: Vec<String>,
     /// `[syndicate]`, `[networks.*]` and `[comments]` are kept raw here and
     /// interpreted by the commands that use them.
     pub syndicate: toml::Table,
@@ -148,6 +151,11 @@ fn yes() -> bool {
     true
 }
 
+/// What templates may read with `get_env` unless `template_env` says
+/// otherwise: whether the build runs in CI, and variables made public on
+/// purpose. Secrets (tokens in CI) stay out of reach of a theme.
+const DEFAULT_TEMPLATE_ENV: [&str; 2] = ["CI", "HERALD_PUBLIC_*"];
+
 /// The file as written.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -168,6 +176,7 @@ struct RawConfig {
     taxonomies: Vec<TaxonomyConfig>,
     #[serde(default)]
     extra: toml::Table,
+    template_env: Option<Vec<String>>,
     #[serde(default)]
     syndicate: toml::Table,
     #[serde(default)]
@@ -217,6 +226,7 @@ impl Config {
             feeds,
             taxonomies,
             extra,
+            template_env,
             syndicate,
             networks,
             comments,
@@ -262,6 +272,18 @@ impl Config {
                 );
             }
         }
+        let template_env = template_env
+            .unwrap_or_else(|| DEFAULT_TEMPLATE_ENV.iter().map(|s| s.to_string()).collect());
+        for name in &template_env {
+            let stem = name.strip_suffix('*').unwrap_or(name);
+            if stem.is_empty() || stem.contains('*') {
+                problems.push(
+                    Diagnostic::new(file, format!("`template_env` entry \"{name}\" is neither a variable name nor a prefix"))
+                        .at_opt_line(line_of_key("template_env"))
+                        .help("name a variable (\"CI\") or a prefix ending in one `*` (\"HERALD_PUBLIC_*\")"),
+                );
+            }
+        }
         if !problems.is_empty() {
             return Err(Error::Site(problems));
         }
@@ -279,10 +301,40 @@ impl Config {
             feeds,
             taxonomies,
             extra: toml_to_json(&toml::Value::Table(extra)),
+            template_env,
             syndicate,
             networks,
             comments,
         })
+    }
+
+    /// Whether templates may read the environment variable `name` with
+    /// `get_env`: `template_env` lets them, and no `*_env` key of
+    /// `[networks]` or `[comments]` names it as holding a secret.
+    pub fn template_may_read(&self, name: &str) -> bool {
+        let listed = self.template_env.iter().any(|e| match e.strip_suffix('*') {
+            Some(prefix) => name.starts_with(prefix),
+            None => name == e,
+        });
+        listed && !self.secret_env_names().iter().any(|s| s == name)
+    }
+
+    /// The environment variables `site.toml` names as holding secrets: the
+    /// values of keys ending in `_env` under `[networks]` and `[comments]`.
+    pub fn secret_env_names(&self) -> Vec<String> {
+        fn collect(table: &toml::Table, names: &mut Vec<String>) {
+            for (key, value) in table {
+                match value {
+                    toml::Value::String(s) if key.ends_with("_env") => names.push(s.clone()),
+                    toml::Value::Table(t) => collect(t, names),
+                    _ => {}
+                }
+            }
+        }
+        let mut names = Vec::new();
+        collect(&self.networks, &mut names);
+        collect(&self.comments, &mut names);
+        names
     }
 
     /// The taxonomy called `name`, if the site declares it.
@@ -356,6 +408,24 @@ mod tests {
         assert_eq!(d.line, Some(5));
         assert_eq!(d.message, "unknown key `limt`");
         assert_eq!(d.help.as_deref(), Some("did you mean `limit`?"));
+    }
+
+    #[test]
+    fn template_env_takes_names_and_prefixes_only() {
+        let base = "base_url = \"https://x.example\"\ntitle = \"X\"\n";
+        let c = Config::parse(base).unwrap();
+        assert!(c.template_may_read("CI") && c.template_may_read("HERALD_PUBLIC_X"));
+        assert!(!c.template_may_read("CIRCLE_TOKEN") && !c.template_may_read("HERALD_X"));
+        for bad in ["*", "A*B", ""] {
+            let err = Config::parse(&format!("{base}template_env = [\"{bad}\"]\n")).unwrap_err();
+            let d = &err.diagnostics()[0];
+            assert_eq!(d.line, Some(3), "{bad}");
+            assert!(
+                d.message.contains("neither a variable name nor a prefix"),
+                "{}",
+                d.message
+            );
+        }
     }
 
     #[test]

@@ -3,20 +3,29 @@
 //! (chrono-tz) held half of the relocations the dynamic loader applied at
 //! every start of `herald`, 1 to 1.5 ms of each run. Each answers as Tera's
 //! did, in Tera's words for its errors, except where Tera panicked.
+//!
+//! `get_env` is here too, over Tera's own: a template reads only the
+//! variables `site.toml` lets it (`template_env`), never one it names as a
+//! secret, so that a theme cannot publish a CI token in a page.
 
 use super::date_filter;
+use crate::config::Config;
 use serde_json::Value;
 use std::collections::HashMap;
 use tera::{Error, Tera};
 
-/// Registers `date`, `slugify` and `filesizeformat`, and `now` and
-/// `get_random`.
-pub fn register(tera: &mut Tera) {
+/// Registers `date`, `slugify` and `filesizeformat`, and `now`,
+/// `get_random` and `get_env` (reading what `config` lets templates read).
+pub fn register(tera: &mut Tera, config: &Config) {
     tera.register_filter("date", date_filter::date);
     tera.register_filter("slugify", slugify);
     tera.register_filter("filesizeformat", filesizeformat);
     tera.register_function("now", now);
     tera.register_function("get_random", get_random);
+    let config = config.clone();
+    tera.register_function("get_env", move |args: &HashMap<String, Value>| {
+        get_env(args, &config)
+    });
 }
 
 /// `"Ça va"|slugify` is `ca-va`.
@@ -93,6 +102,43 @@ fn get_random(args: &HashMap<String, Value>) -> tera::Result<Value> {
     Ok(Value::from(fastrand::isize(start..end)))
 }
 
+/// The variable `name`, or `default` when it is not set; an error when
+/// `site.toml` does not let templates read it.
+fn get_env(args: &HashMap<String, Value>, config: &Config) -> tera::Result<Value> {
+    let name = match args.get("name") {
+        Some(Value::String(name)) => name,
+        Some(other) => {
+            return Err(Error::msg(format!(
+                "Function `get_env` received name={other} but `name` can only be a string"
+            )))
+        }
+        None => {
+            return Err(Error::msg(
+                "Function `get_env` didn't receive a `name` argument",
+            ))
+        }
+    };
+    if config.secret_env_names().contains(name) {
+        return Err(Error::msg(format!(
+            "`get_env` may not read `{name}`: site.toml names it as holding a secret, and a page would publish it"
+        )));
+    }
+    if !config.template_may_read(name) {
+        return Err(Error::msg(format!(
+            "`get_env` may not read `{name}`: templates read only the variables site.toml lists, e.g. template_env = [\"CI\", \"HERALD_PUBLIC_*\", \"{name}\"] (list it only if it holds nothing secret)"
+        )));
+    }
+    match std::env::var(name) {
+        Ok(value) => Ok(Value::String(value)),
+        Err(_) => match args.get("default") {
+            Some(default) => Ok(default.clone()),
+            None => Err(Error::msg(format!(
+                "Environment variable `{name}` not found"
+            ))),
+        },
+    }
+}
+
 /// Tera's words for a filter applied to a value of the wrong type.
 fn wrong_value(filter: &str, value: &Value, expected: &str) -> Error {
     Error::msg(format!(
@@ -104,9 +150,19 @@ fn wrong_value(filter: &str, value: &Value, expected: &str) -> Error {
 mod tests {
     use super::*;
 
-    fn filter(name: &str, value: Value, args: &[(&str, Value)]) -> Result<Value, String> {
+    fn config(toml: &str) -> Config {
+        let base = "title = \"T\"\nbase_url = \"https://example.com\"\n";
+        Config::parse(&format!("{base}{toml}")).unwrap()
+    }
+
+    fn tera_for(config: &Config) -> Tera {
         let mut tera = Tera::default();
-        register(&mut tera);
+        register(&mut tera, config);
+        tera
+    }
+
+    fn filter(name: &str, value: Value, args: &[(&str, Value)]) -> Result<Value, String> {
+        let tera = tera_for(&config(""));
         let args = args
             .iter()
             .map(|(k, v)| (k.to_string(), v.clone()))
@@ -116,8 +172,11 @@ mod tests {
     }
 
     fn call(name: &str, args: &[(&str, Value)]) -> Result<Value, String> {
-        let mut tera = Tera::default();
-        register(&mut tera);
+        call_with(&config(""), name, args)
+    }
+
+    fn call_with(config: &Config, name: &str, args: &[(&str, Value)]) -> Result<Value, String> {
+        let tera = tera_for(config);
         let args = args
             .iter()
             .map(|(k, v)| (k.to_string(), v.clone()))
@@ -212,5 +271,51 @@ mod tests {
         );
         let empty = call("get_random", &[("start", 3.into()), ("end", 3.into())]).unwrap_err();
         assert!(empty.contains("must be below"), "{empty}");
+    }
+
+    #[test]
+    fn get_env_reads_only_what_site_toml_lets_templates_read() {
+        // Variables of this test process alone (tests run on threads of one
+        // process: no other test reads these).
+        std::env::set_var("HERALD_PUBLIC_TEST_COLOUR", "teal");
+        std::env::set_var("HERALD_TEST_TOKEN", "s3cret");
+        let get = |config: &Config, name: &str| {
+            call_with(
+                config,
+                "get_env",
+                &[("name", name.into()), ("default", "none".into())],
+            )
+        };
+        let defaults = config("");
+        assert_eq!(
+            get(&defaults, "HERALD_PUBLIC_TEST_COLOUR"),
+            Ok("teal".into())
+        );
+        assert_eq!(
+            get(&defaults, "HERALD_PUBLIC_TEST_UNSET"),
+            Ok("none".into())
+        );
+        let refused = get(&defaults, "HERALD_TEST_TOKEN").unwrap_err();
+        assert!(
+            refused.contains("may not read `HERALD_TEST_TOKEN`")
+                && refused.contains("template_env"),
+            "{refused}"
+        );
+        assert!(!refused.contains("s3cret"), "{refused}");
+
+        // Listed, it is read; named as a secret, never, whatever the list.
+        let listed = config("template_env = [\"HERALD_TEST_*\"]\n");
+        assert_eq!(get(&listed, "HERALD_TEST_TOKEN"), Ok("s3cret".into()));
+        assert!(
+            get(&listed, "HERALD_PUBLIC_TEST_COLOUR").is_err(),
+            "the list replaces the default"
+        );
+        let secret = config(concat!(
+            "template_env = [\"HERALD_*\"]\n",
+            "[networks.m]\nkind = \"mastodon\"\ninstance = \"https://m.example\"\ntoken_env = \"HERALD_TEST_TOKEN\"\n",
+        ));
+        let refused = get(&secret, "HERALD_TEST_TOKEN").unwrap_err();
+        assert!(refused.contains("holding a secret"), "{refused}");
+        assert_eq!(get(&secret, "HERALD_PUBLIC_TEST_COLOUR"), Ok("teal".into()));
     }
 }

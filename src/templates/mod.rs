@@ -85,7 +85,7 @@ impl Templates {
         // Tera's own escaper also turns `/` into `&#x2F;`, which makes every
         // URL in a page unreadable; escaping `&<>"` is what HTML needs.
         tera.set_escape_fn(escape_html);
-        builtins::register(&mut tera);
+        builtins::register(&mut tera, config);
         let raw: Vec<(String, String)> = sources
             .iter()
             .map(|(n, s)| (n.clone(), s.text.clone()))

@@ -141,6 +141,26 @@ fn template_runtime_error_names_template_and_line() {
 }
 
 #[test]
+fn a_template_cannot_publish_a_secret_with_get_env() {
+    let site = TestSite::with(&[("content/a.md", &page("title = \"A\"", ""))]);
+    let config = format!(
+        "{}\n[networks.m]\nkind = \"mastodon\"\ninstance = \"https://m.example\"\ntoken_env = \"HERALD_ERRORS_TEST_TOKEN\"\n",
+        BASE_CONFIG
+    );
+    site.write("site.toml", config);
+    site.write(
+        "templates/page.html",
+        "<h1>\n{{ get_env(name=\"HERALD_ERRORS_TEST_TOKEN\", default=\"\") }}\n</h1>\n",
+    );
+    std::env::set_var("HERALD_ERRORS_TEST_TOKEN", "s3cret");
+    let e = site.build_err();
+    assert!(e.starts_with("error: templates/page.html:2: "), "{e}");
+    assert!(e.contains("site.toml names it as holding a secret"), "{e}");
+    assert!(!e.contains("s3cret"), "{e}");
+    assert!(!site.root().join("public").exists(), "nothing is published");
+}
+
+#[test]
 fn missing_template() {
     assert_eq!(
         err_of(&[("content/a.md", &page("title = \"A\"\ntemplate = \"special.html\"", ""))]),
