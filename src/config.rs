@@ -33,7 +33,7 @@ pub struct Config {
     /// Free-form `[extra]`, handed to templates.
     pub extra: serde_json::Value,
     /// The environment variables templates may read with `get_env`: names,
-    /// or prefixes ending in `*` (see [`Config::template_may_read`]).
+    /// or prefixes ending in `*` (see [`Config::template_env_lists`]).
     pub template_env: Vec<String>,
     /// `[syndicate]`, `[networks.*]` and `[comments]` are kept raw here and
     /// interpreted by the commands that use them.
@@ -308,15 +308,14 @@ impl Config {
         })
     }
 
-    /// Whether templates may read the environment variable `name` with
-    /// `get_env`: `template_env` lets them, and no `*_env` key of
-    /// `[networks]` or `[comments]` names it as holding a secret.
-    pub fn template_may_read(&self, name: &str) -> bool {
-        let listed = self.template_env.iter().any(|e| match e.strip_suffix('*') {
+    /// Whether `template_env` lists the environment variable `name`, by its
+    /// name or a prefix. (Templates never read a secret, listed or not: see
+    /// [`Config::secret_env_names`] and `get_env` in `templates`.)
+    pub fn template_env_lists(&self, name: &str) -> bool {
+        self.template_env.iter().any(|e| match e.strip_suffix('*') {
             Some(prefix) => name.starts_with(prefix),
             None => name == e,
-        });
-        listed && !self.secret_env_names().iter().any(|s| s == name)
+        })
     }
 
     /// The environment variables `site.toml` names as holding secrets: the
@@ -414,8 +413,8 @@ mod tests {
     fn template_env_takes_names_and_prefixes_only() {
         let base = "base_url = \"https://x.example\"\ntitle = \"X\"\n";
         let c = Config::parse(base).unwrap();
-        assert!(c.template_may_read("CI") && c.template_may_read("HERALD_PUBLIC_X"));
-        assert!(!c.template_may_read("CIRCLE_TOKEN") && !c.template_may_read("HERALD_X"));
+        assert!(c.template_env_lists("CI") && c.template_env_lists("HERALD_PUBLIC_X"));
+        assert!(!c.template_env_lists("CIRCLE_TOKEN") && !c.template_env_lists("HERALD_X"));
         for bad in ["*", "A*B", ""] {
             let err = Config::parse(&format!("{base}template_env = [\"{bad}\"]\n")).unwrap_err();
             let d = &err.diagnostics()[0];

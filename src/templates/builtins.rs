@@ -22,9 +22,11 @@ pub fn register(tera: &mut Tera, config: &Config) {
     tera.register_filter("filesizeformat", filesizeformat);
     tera.register_function("now", now);
     tera.register_function("get_random", get_random);
+    // The secrets' names, found once rather than at each call.
+    let secrets = config.secret_env_names();
     let config = config.clone();
     tera.register_function("get_env", move |args: &HashMap<String, Value>| {
-        get_env(args, &config)
+        get_env(args, &config, &secrets)
     });
 }
 
@@ -103,8 +105,13 @@ fn get_random(args: &HashMap<String, Value>) -> tera::Result<Value> {
 }
 
 /// The variable `name`, or `default` when it is not set; an error when
-/// `site.toml` does not let templates read it.
-fn get_env(args: &HashMap<String, Value>, config: &Config) -> tera::Result<Value> {
+/// `site.toml` does not let templates read it: when `template_env` does not
+/// list it, or it is one of the `secrets` (whatever the list).
+fn get_env(
+    args: &HashMap<String, Value>,
+    config: &Config,
+    secrets: &[String],
+) -> tera::Result<Value> {
     let name = match args.get("name") {
         Some(Value::String(name)) => name,
         Some(other) => {
@@ -118,12 +125,12 @@ fn get_env(args: &HashMap<String, Value>, config: &Config) -> tera::Result<Value
             ))
         }
     };
-    if config.secret_env_names().contains(name) {
+    if secrets.contains(name) {
         return Err(Error::msg(format!(
             "`get_env` may not read `{name}`: site.toml names it as holding a secret, and a page would publish it"
         )));
     }
-    if !config.template_may_read(name) {
+    if !config.template_env_lists(name) {
         return Err(Error::msg(format!(
             "`get_env` may not read `{name}`: templates read only the variables site.toml lists, e.g. template_env = [\"CI\", \"HERALD_PUBLIC_*\", \"{name}\"] (list it only if it holds nothing secret)"
         )));
