@@ -1,7 +1,9 @@
 //! Phase timings for whoever tunes Herald: with `HERALD_TRACE=1` in the
 //! environment, a build prints on stderr, at the end of each stage, the time
-//! since the first mark, the resident memory and its peak so far (from
-//! `/proc/self/status`; zero where there is none).
+//! since the first mark, the CPU time of the whole process since then (all
+//! threads: more than the wall time where both cores worked), the resident
+//! memory and its peak so far (from `/proc/self/status`; zero where there is
+//! none).
 
 use std::sync::OnceLock;
 use std::time::Instant;
@@ -14,6 +16,8 @@ pub fn mark(name: &str) {
     }
     static START: OnceLock<Instant> = OnceLock::new();
     let start = START.get_or_init(Instant::now);
+    static CPU_START: OnceLock<f64> = OnceLock::new();
+    let cpu = process_cpu_ms() - CPU_START.get_or_init(process_cpu_ms);
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     let mib = |key: &str| {
         status
@@ -24,9 +28,21 @@ pub fn mark(name: &str) {
             .map_or(0, |kb| kb / 1024)
     };
     eprintln!(
-        "{:>9.1} ms  rss {:>5} MiB  peak {:>5} MiB  {name}",
+        "{:>9.1} ms  cpu {:>7.1} ms  rss {:>5} MiB  peak {:>5} MiB  {name}",
         start.elapsed().as_secs_f64() * 1e3,
+        cpu,
         mib("VmRSS:"),
         mib("VmHWM:"),
     );
+}
+
+/// The CPU time of every thread of the process, in milliseconds.
+fn process_cpu_ms() -> f64 {
+    #[cfg(unix)]
+    {
+        let t = rustix::time::clock_gettime(rustix::time::ClockId::ProcessCPUTime);
+        t.tv_sec as f64 * 1e3 + t.tv_nsec as f64 / 1e6
+    }
+    #[cfg(not(unix))]
+    0.0
 }

@@ -166,7 +166,7 @@ pub fn load_then(
         }
     }
 
-    if opts.cache && (news > 0 || records.len() != page_cache.len()) {
+    if opts.cache && (records.len() != page_cache.len() || worth_rewriting(news, records.len())) {
         // Losing the cache costs time, never correctness: an error is ignored.
         let root = root.to_path_buf();
         crate::atomic_file::in_background(move || {
@@ -329,11 +329,12 @@ pub fn load_then(
         })
         .collect();
     let mut lookups: Vec<(u128, Vec<Lookup>)> = Vec::with_capacity(pages.len());
-    let mut all_reused = cache.is_empty();
+    // Pages rendered afresh; entries of files gone count too.
+    let mut rendered = cache.len();
     for outcome in outcomes {
         match outcome {
             Ok((input, l, reused)) => {
-                all_reused &= reused;
+                rendered += usize::from(!reused);
                 lookups.push((input, l));
             }
             Err(d) => problems.extend(d),
@@ -351,7 +352,7 @@ pub fn load_then(
         return Err(Error::Site(problems));
     }
 
-    if opts.cache && !all_reused {
+    if opts.cache && worth_rewriting(rendered, pages.len()) {
         // Made before the pages are sorted, while `lookups` follows them.
         let next_cache: Vec<(String, markdown_cache::Entry)> = pages
             .par_iter()
@@ -462,6 +463,20 @@ fn page_options<'a>(
 }
 
 /// Lists Markdown files and other files under `content/`, sorted by path.
+/// Whether a cache is worth writing again after a build that found `stale`
+/// of its `total` entries out of date.
+///
+/// An entry out of date costs each build that reads it one page read and
+/// parsed (or rendered) again, a fraction of a millisecond; writing the
+/// cache again costs every entry (megabytes at ten thousand pages, on every
+/// edit). So a build that changed a page or two leaves the caches as they
+/// are, and they are written again once more than one page in a hundred is
+/// out of date: a page is never read twice in the same build, and a build
+/// never reads more than that hundredth again.
+fn worth_rewriting(stale: usize, total: usize) -> bool {
+    stale > 0 && stale * 100 >= total
+}
+
 fn walk(content_dir: &Path) -> Result<Walked> {
     let mut found = Vec::new();
     let mut other = Vec::new();
@@ -1139,6 +1154,92 @@ mod tests {
         load(root, &config, &opts).unwrap();
         crate::atomic_file::wait_for_background();
         assert!(stamped(), "the next build would read the file again");
+    }
+
+    #[test]
+    fn caches_are_written_again_only_once_a_hundredth_is_out_of_date() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("content/news")).unwrap();
+        let old = std::time::SystemTime::now() - std::time::Duration::from_secs(60);
+        // Written a minute ago, as after a `git pull`: stamps are trusted.
+        let write = |n: usize, title: &str| {
+            let file = root.join(format!("content/news/p{n:03}.md"));
+            std::fs::write(&file, format!("+++\ntitle = \"{title}\"\n+++\nHi.\n")).unwrap();
+            let f = std::fs::File::options().write(true).open(&file).unwrap();
+            f.set_modified(old + std::time::Duration::from_secs(n as u64))
+                .unwrap();
+        };
+        for n in 0..200 {
+            write(n, &format!("Page {n}"));
+        }
+        let config = Config::parse("title = \"T\"\nbase_url = \"https://example.com\"\n").unwrap();
+        let opts = LoadOptions {
+            drafts: false,
+            future: false,
+            now: chrono::Utc::now().fixed_offset(),
+            cache: true,
+        };
+        let cache_files = || {
+            let dir = root.join(markdown_cache::CACHE_DIR);
+            let mut files: Vec<_> = std::fs::read_dir(&dir)
+                .unwrap()
+                .map(|e| {
+                    let e = e.unwrap();
+                    // By a hash of their bytes: a failure prints two numbers.
+                    let bytes = std::fs::read(e.path()).unwrap();
+                    (e.file_name(), xxhash_rust::xxh3::xxh3_64(&bytes))
+                })
+                .collect();
+            files.sort();
+            files
+        };
+        let title_of = |content: &Content, n: usize| {
+            let rel = format!("news/p{n:03}.md");
+            content
+                .pages
+                .iter()
+                .find(|p| p.rel == rel)
+                .unwrap()
+                .title
+                .clone()
+        };
+        load(root, &config, &opts).unwrap();
+        crate::atomic_file::wait_for_background();
+        let first = cache_files();
+        assert_eq!(first.len(), 2, "the page and Markdown caches");
+
+        // One page of 200 changed: the caches stay as they were, and every
+        // load still sees the change.
+        write(7, "Seven, edited");
+        for _ in 0..2 {
+            let content = load(root, &config, &opts).unwrap();
+            crate::atomic_file::wait_for_background();
+            assert_eq!(title_of(&content, 7), "Seven, edited");
+            assert_eq!(cache_files(), first, "caches written for one page in 200");
+        }
+
+        // A second: two in 200 is a hundredth, and both caches are written.
+        write(9, "Nine, edited");
+        let content = load(root, &config, &opts).unwrap();
+        crate::atomic_file::wait_for_background();
+        assert_eq!(title_of(&content, 9), "Nine, edited");
+        let second = cache_files();
+        assert_ne!(second[0].1, first[0].1);
+        assert_ne!(second[1].1, first[1].1);
+        let cache = PageCache::read(root);
+        for rel in ["news/p007.md", "news/p009.md"] {
+            let meta =
+                FileMeta::from_std(&std::fs::metadata(root.join("content").join(rel)).unwrap());
+            let now = page_cache::stamp_of(&meta).unwrap();
+            let entry = cache.stamped(rel).and_then(|e| e.get_unchanged(now));
+            assert!(entry.is_some(), "{rel} recorded as it is now");
+        }
+        // Nothing out of date now: nothing written.
+        let content = load(root, &config, &opts).unwrap();
+        crate::atomic_file::wait_for_background();
+        assert_eq!(title_of(&content, 7), "Seven, edited");
+        assert_eq!(cache_files(), second);
     }
 
     #[test]

@@ -153,6 +153,11 @@ impl MarkdownCache {
         self.entries.is_empty()
     }
 
+    /// The number of entries left in it.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
     /// Writes the entries, by file (relative to the site root), replacing
     /// the cache atomically. Not flushed to disk: a cache lost in a crash
     /// costs the next build time, and a torn one reads as empty, so the
