@@ -70,17 +70,25 @@ fn render_with(site: &Site, templates: &Templates, reuse: Option<Reuse<'_>>) -> 
     let ctx = Ctx::new(site, templates, reuse);
     crate::trace::mark("summaries");
     let mut out = Out::default();
-    render_pages(&ctx, &mut out);
-    crate::trace::mark("pages");
-    render_sections(&ctx, &mut out);
-    crate::trace::mark("sections");
-    render_taxonomies(&ctx, &mut out);
-    crate::trace::mark("taxonomies");
-    feeds::render_feeds(&ctx, &mut out);
-    crate::trace::mark("feeds");
-    sitemap::render_sitemap(&ctx, &mut out);
-    render_404(&ctx, &mut out);
-    render_aliases(&ctx, &mut out);
+    // The pages beside the lists, feeds and the rest: each step keeps
+    // both cores busy only part of the time (a section or a taxonomy is
+    // set up on one). The rest's outputs are then taken in after the
+    // pages', as if made after them.
+    let (_, rest) = rayon::join(
+        || render_pages(&ctx, &mut out),
+        || {
+            let mut rest = Out::deferred();
+            render_sections(&ctx, &mut rest);
+            render_taxonomies(&ctx, &mut rest);
+            feeds::render_feeds(&ctx, &mut rest);
+            sitemap::render_sitemap(&ctx, &mut rest);
+            render_404(&ctx, &mut rest);
+            render_aliases(&ctx, &mut rest);
+            rest
+        },
+    );
+    out.absorb(rest);
+    crate::trace::mark("pages and lists");
     // Every page's summary, as JSON: freeing them took a third of a second
     // at 100,000 pages, and nothing waits for it.
     let summaries = ctx.summaries;
@@ -429,9 +437,52 @@ pub(crate) struct Out<'a> {
     /// Who wrote each output file, to report two things at one address
     /// (borrowed from the site where it can be: one per page).
     owners: rustc_hash::FxHashMap<String, Cow<'a, Path>>,
+    /// For an output made beside another (see [`Out::deferred`]): its
+    /// claims and problems, in order, for the other to take in.
+    log: Option<Vec<Logged<'a>>>,
+}
+
+/// What a deferred [`Out`] was told, in order.
+enum Logged<'a> {
+    Claim(String, Cow<'a, Path>),
+    Problem(Diagnostic),
 }
 
 impl<'a> Out<'a> {
+    /// An output made while another is: who wrote what, and the problems,
+    /// are checked when the other takes it in with [`Out::absorb`], as if
+    /// it had been made after the other.
+    fn deferred() -> Out<'a> {
+        Out {
+            log: Some(Vec::new()),
+            ..Out::default()
+        }
+    }
+
+    /// Takes in `later`, a deferred output made beside this one: its files
+    /// replace this one's at the same paths, and its claims and problems
+    /// are replayed here in order, so the clashes and problems reported are
+    /// those of making it after this one.
+    fn absorb(&mut self, later: Out<'a>) {
+        let Output {
+            files,
+            copies,
+            keys,
+            kept,
+        } = later.output;
+        self.output.files.extend(files);
+        self.output.copies.extend(copies);
+        self.output.keys.extend(keys);
+        self.output.kept.extend(kept);
+        self.problems.extend(later.problems);
+        for logged in later.log.into_iter().flatten() {
+            match logged {
+                Logged::Claim(file, owner) => self.claim(&file, owner),
+                Logged::Problem(d) => self.problem(d),
+            }
+        }
+    }
+
     pub(crate) fn add_file(
         &mut self,
         file: String,
@@ -444,6 +495,10 @@ impl<'a> Out<'a> {
 
     /// Notes who writes `file`, reporting a clash with an earlier writer.
     fn claim(&mut self, file: &str, owner: Cow<'a, Path>) {
+        if let Some(log) = &mut self.log {
+            log.push(Logged::Claim(file.to_string(), owner));
+            return;
+        }
         let diagnostic = |prev: &Path, owner: &Path| {
             Diagnostic::new(owner, format!("`{file}` is also written by `{}`", prev.display()))
                 .help("give one of them another path (front-matter `slug` or `path`, or rename the section or taxonomy term)")
@@ -480,6 +535,10 @@ impl<'a> Out<'a> {
 
     /// Records a problem once.
     fn problem(&mut self, d: Diagnostic) {
+        if let Some(log) = &mut self.log {
+            log.push(Logged::Problem(d));
+            return;
+        }
         if !self.problems.contains(&d) {
             self.problems.push(d);
         }

@@ -241,3 +241,23 @@ fn check_reports_links_to_missing_pages_of_the_site() {
     );
     assert!(!site.exists("index.html"), "check writes nothing");
 }
+
+#[test]
+fn two_outputs_at_one_address_name_both_writers() {
+    // A page at the tags list's address, and an alias at a term's: the
+    // pages and the lists are made side by side, and both clashes are
+    // found as if made one after the other.
+    assert_eq!(
+        err_of(&[
+            (
+                "content/a.md",
+                "+++\ntitle = \"A\"\npath = \"tags\"\n[taxonomies]\ntags = [\"x\"]\n+++\nHi\n"
+            ),
+            (
+                "content/b.md",
+                "+++\ntitle = \"B\"\naliases = [\"/tags/x/\"]\n+++\nHi\n"
+            ),
+        ]),
+        "error: site.toml: `tags/index.html` is also written by `content/a.md`\n  help: give one of them another path (front-matter `slug` or `path`, or rename the section or taxonomy term)\nerror: content/b.md: `tags/x/index.html` is also written by `site.toml`\n  help: give one of them another path (front-matter `slug` or `path`, or rename the section or taxonomy term)\n2 problems found"
+    );
+}
