@@ -427,3 +427,21 @@ fn a_section_title_edit_reaches_pages_that_show_it() {
         .contains("<p class=\"in\">Company news</p>"));
     assert_same_as_from_scratch(&site, "a section title edit");
 }
+
+#[test]
+fn a_clash_made_by_an_edit_is_found_by_the_rebuild_and_nothing_is_written() {
+    // A rebuild makes the pages beside the lists: a page moved onto the
+    // tags list's address is still found clashing with it.
+    let site = blog();
+    site.build().unwrap();
+    let before = output(&site);
+    site.write(
+        "content/about.md",
+        page("title = \"About\"\npath = \"tags\"", "Us."),
+    );
+    assert_eq!(
+        site.build_err(),
+        "error: site.toml: `tags/index.html` is also written by `content/about.md`\n  help: give one of them another path (front-matter `slug` or `path`, or rename the section or taxonomy term)"
+    );
+    assert_eq!(output(&site), before, "the output folder is as it was");
+}
