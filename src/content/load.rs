@@ -462,7 +462,6 @@ fn page_options<'a>(
     }
 }
 
-/// Lists Markdown files and other files under `content/`, sorted by path.
 /// Whether a cache is worth writing again after a build that found `stale`
 /// of its `total` entries out of date.
 ///
@@ -470,13 +469,13 @@ fn page_options<'a>(
 /// parsed (or rendered) again, a fraction of a millisecond; writing the
 /// cache again costs every entry (megabytes at ten thousand pages, on every
 /// edit). So a build that changed a page or two leaves the caches as they
-/// are, and they are written again once more than one page in a hundred is
-/// out of date: a page is never read twice in the same build, and a build
-/// never reads more than that hundredth again.
+/// are, and they are written again once one page in a hundred is out of
+/// date: a build reads less than that hundredth again.
 fn worth_rewriting(stale: usize, total: usize) -> bool {
     stale > 0 && stale * 100 >= total
 }
 
+/// Lists Markdown files and other files under `content/`, sorted by path.
 fn walk(content_dir: &Path) -> Result<Walked> {
     let mut found = Vec::new();
     let mut other = Vec::new();
@@ -1129,13 +1128,8 @@ mod tests {
         assert_eq!(normalize_path("/a b/"), None);
     }
 
-    #[test]
-    fn a_page_cached_while_too_young_for_a_stamp_gets_one_later() {
-        let dir = tempfile::tempdir().unwrap();
-        let root = dir.path();
-        std::fs::create_dir_all(root.join("content/news")).unwrap();
-        let file = root.join("content/news/a.md");
-        std::fs::write(&file, "+++\ntitle = \"A\"\n+++\nHi.\n").unwrap();
+    /// A minimal site's configuration, and the options of a build that caches.
+    fn cached_load() -> (Config, LoadOptions) {
         let config = Config::parse("title = \"T\"\nbase_url = \"https://example.com\"\n").unwrap();
         let opts = LoadOptions {
             drafts: false,
@@ -1143,6 +1137,17 @@ mod tests {
             now: chrono::Utc::now().fixed_offset(),
             cache: true,
         };
+        (config, opts)
+    }
+
+    #[test]
+    fn a_page_cached_while_too_young_for_a_stamp_gets_one_later() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("content/news")).unwrap();
+        let file = root.join("content/news/a.md");
+        std::fs::write(&file, "+++\ntitle = \"A\"\n+++\nHi.\n").unwrap();
+        let (config, opts) = cached_load();
         let stamped = || PageCache::read(root).stamped("news/a.md").is_some();
         load(root, &config, &opts).unwrap();
         crate::atomic_file::wait_for_background();
@@ -1173,13 +1178,7 @@ mod tests {
         for n in 0..200 {
             write(n, &format!("Page {n}"));
         }
-        let config = Config::parse("title = \"T\"\nbase_url = \"https://example.com\"\n").unwrap();
-        let opts = LoadOptions {
-            drafts: false,
-            future: false,
-            now: chrono::Utc::now().fixed_offset(),
-            cache: true,
-        };
+        let (config, opts) = cached_load();
         let cache_files = || {
             let dir = root.join(markdown_cache::CACHE_DIR);
             let mut files: Vec<_> = std::fs::read_dir(&dir)
