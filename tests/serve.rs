@@ -680,11 +680,70 @@ fn a_failed_rebuild_keeps_the_last_good_site_and_reports_file_and_line() {
     assert!(first_event(&server.addr).contains("\"problems\":null"));
 }
 
+#[test]
+fn a_page_connecting_late_hears_when_it_last_changed_not_of_every_rebuild() {
+    let site = TestSite::new();
+    let mut server = Server::start(&site.root(), &["--port", "0"]);
+    let at_start = generation_in(&first_event(&server.addr));
+    site.save_like_an_editor(
+        "content/news/hello.md",
+        &HELLO.replace("original", "edited"),
+    );
+    // The page rendered ahead, then the whole site, which changes the
+    // feed but not the page again.
+    server.wait_for("rendered ahead", Duration::from_secs(10));
+    server.wait_for("rebuilt in", Duration::from_secs(10));
+    let current = generation_in(&first_event(&server.addr));
+    let hello = generation_in(&first_event_of(&server.addr, "/news/hello/"));
+    let home = generation_in(&first_event_of(&server.addr, "/"));
+    assert!(
+        at_start < hello && hello < current,
+        "start {at_start}, page {hello}, now {current}"
+    );
+    // A page loaded between the two and connecting after the second does
+    // not reload for it; the home page, whose list shows only the title,
+    // has not changed since the start.
+    assert_eq!(home, at_start);
+}
+
+/// The `generation` of a `hello` event.
+fn generation_in(event: &str) -> u64 {
+    let data = event
+        .split("data: ")
+        .nth(1)
+        .and_then(|d| d.lines().next())
+        .unwrap_or_else(|| panic!("no data in {event}"));
+    let v: serde_json::Value = serde_json::from_str(data).unwrap();
+    v["generation"].as_u64().unwrap()
+}
+
 /// The first event the event stream sends.
 fn first_event(addr: &str) -> String {
+    events_hello(addr, "/__herald/events")
+}
+
+/// The first event the event stream sends to the page at `path`.
+fn first_event_of(addr: &str, path: &str) -> String {
+    let page: String = url_escape(path);
+    events_hello(addr, &format!("/__herald/events?page={page}"))
+}
+
+/// `path` as the page's script sends it (`encodeURIComponent`).
+fn url_escape(path: &str) -> String {
+    path.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+fn events_hello(addr: &str, url: &str) -> String {
     let mut s = TcpStream::connect(addr).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    write!(s, "GET /__herald/events HTTP/1.1\r\nHost: {addr}\r\n\r\n").unwrap();
+    write!(s, "GET {url} HTTP/1.1\r\nHost: {addr}\r\n\r\n").unwrap();
     let mut got = Vec::new();
     let mut buf = [0u8; 4096];
     while !String::from_utf8_lossy(&got).contains("event: hello\ndata: {")

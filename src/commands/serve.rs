@@ -383,10 +383,7 @@ fn render_ahead(
         .collect();
     let pages = ahead.len();
     let generation = state.publish_ahead(ahead, seq);
-    state.hub.broadcast(&Message::Reload {
-        generation,
-        paths: Some(paths),
-    });
+    state.announce(generation, Some(paths));
     let snap = state.snapshot();
     on_event(ServeEvent::Built {
         changed: changes.paths.clone(),
@@ -436,7 +433,7 @@ fn finish(
             } else {
                 None
             };
-            state.hub.broadcast(&Message::Reload { generation, paths });
+            state.announce(generation, paths);
             on_event(ServeEvent::Built {
                 changed: changes.paths,
                 done,

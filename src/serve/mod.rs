@@ -17,7 +17,7 @@ pub mod watch;
 
 use crate::error::{Error, Result};
 use crate::output::Output;
-use reload::{Hub, Problem};
+use reload::{Hub, Message, Problem};
 use std::collections::BTreeMap;
 use std::io::Cursor;
 use std::net::{IpAddr, SocketAddr, TcpListener};
@@ -125,10 +125,44 @@ impl Snapshot {
     }
 }
 
+/// When each page last changed, so that a page whose event stream connects
+/// late can tell a rebuild that changed it, which it missed, from one that
+/// did not: right after a page is rendered ahead, the full rebuild that
+/// follows changes nothing on it, and a page that reloaded for the first
+/// and heard of the second on connecting reloaded again for nothing.
+#[derive(Default)]
+struct PageChanges {
+    /// The last generation that reloaded every page.
+    all: u64,
+    /// URL path → the last generation that changed it, since `all`.
+    paths: std::collections::HashMap<String, u64>,
+}
+
+impl PageChanges {
+    fn note(&mut self, generation: u64, paths: Option<&[String]>) {
+        match paths {
+            None => {
+                self.all = generation;
+                self.paths.clear();
+            }
+            Some(paths) => {
+                for p in paths {
+                    self.paths.insert(p.clone(), generation);
+                }
+            }
+        }
+    }
+
+    fn last_changed(&self, path: &str) -> u64 {
+        self.paths.get(path).copied().unwrap_or(0).max(self.all)
+    }
+}
+
 /// What the HTTP workers share with the rebuild loop.
 pub struct State {
     snapshot: RwLock<Arc<Snapshot>>,
     problems: RwLock<Option<Vec<Problem>>>,
+    changes: RwLock<PageChanges>,
     /// The connected browsers.
     pub hub: Hub,
     /// The site's folder, symlinks resolved: no copied file may leave it.
@@ -150,6 +184,7 @@ impl State {
         Ok(State {
             snapshot: RwLock::default(),
             problems: RwLock::default(),
+            changes: RwLock::default(),
             hub: Hub::default(),
             root,
             server_id: format!("{:x}-{:x}", std::process::id(), nanos),
@@ -221,6 +256,26 @@ impl State {
             generation,
         });
         generation
+    }
+
+    /// Tells the browsers that `generation` changed the pages at the URL
+    /// `paths` (every page: `None`), and remembers it for pages that
+    /// connect later (see [`State::last_changed`]).
+    pub fn announce(&self, generation: u64, paths: Option<Vec<String>>) {
+        self.changes
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .note(generation, paths.as_deref());
+        self.hub.broadcast(&Message::Reload { generation, paths });
+    }
+
+    /// The last generation announced to change the page at the URL path
+    /// `path` (0: none since the server started).
+    pub fn last_changed(&self, path: &str) -> u64 {
+        self.changes
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .last_changed(path)
     }
 
     /// Keeps the last good build and remembers why the new one failed.
@@ -470,13 +525,20 @@ fn handle(req: Request, state: &State, notices: &Notices) {
     if url.split('?').next() == Some(reload::EVENTS_PATH) {
         let snap = state.snapshot();
         let problems = state.problems();
+        // A page says which it is: it hears the last generation that
+        // changed it, and reloads only if that is later than its own.
+        let generation = match reload::page_of_events_url(&url) {
+            Some(page) => page
+                .iter()
+                .map(|p| state.last_changed(p))
+                .max()
+                .unwrap_or(0),
+            None => snap.generation,
+        };
         let writer = req.into_writer();
-        state.hub.connect(
-            writer,
-            &state.server_id,
-            snap.generation,
-            problems.as_deref(),
-        );
+        state
+            .hub
+            .connect(writer, &state.server_id, generation, problems.as_deref());
         return;
     }
     if !matches!(req.method(), Method::Get | Method::Head) {
@@ -591,6 +653,27 @@ fn safe_source(root: &Path, src: &Path) -> std::result::Result<PathBuf, String> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_page_last_changed_when_a_reload_last_named_it_or_every_page() {
+        let mut c = PageChanges::default();
+        assert_eq!(c.last_changed("/a/"), 0);
+        c.note(1, None);
+        c.note(2, Some(&["/a/".to_string()]));
+        c.note(3, Some(&["/b/".to_string()]));
+        assert_eq!(
+            (
+                c.last_changed("/a/"),
+                c.last_changed("/b/"),
+                c.last_changed("/")
+            ),
+            (2, 3, 1)
+        );
+        c.note(4, None);
+        assert_eq!((c.last_changed("/a/"), c.last_changed("/")), (4, 4));
+        c.note(5, Some(&[]));
+        assert_eq!(c.last_changed("/a/"), 4);
+    }
 
     #[test]
     fn plain_paths_resolve_to_output_files() {

@@ -3,10 +3,11 @@
 //! it, and the error overlay that script shows when a rebuild fails.
 //!
 //! Each successful rebuild has a generation number. A page carries the
-//! generation it was rendered from; when its event stream connects, the
-//! server says `hello` with the current generation and error, so a page that
-//! missed a rebuild while loading reloads at once, and a page opened while
-//! the site is broken shows the overlay.
+//! generation it was rendered from and names itself when its event stream
+//! connects; the server says `hello` with the last generation that changed
+//! that page, and the error, so a page that missed a rebuild of itself
+//! while loading reloads at once (and one whose rebuild changed other pages
+//! does not), and a page opened while the site is broken shows the overlay.
 
 use crate::error::{Diagnostic, Error};
 use serde::Serialize;
@@ -15,6 +16,28 @@ use std::sync::Mutex;
 
 /// The URL path of the event stream.
 pub const EVENTS_PATH: &str = "/__herald/events";
+
+/// The URL path of the page that opened the event stream at `url`
+/// (`/__herald/events?page=%2Fnews%2Fa%2F`): as the page's `location`
+/// has it, then percent-decoded, as a reload message may list it.
+pub fn page_of_events_url(url: &str) -> Option<Vec<String>> {
+    let query = url.split_once('?')?.1;
+    let value = query
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("page="))?;
+    let decode = |s: &str| {
+        percent_encoding::percent_decode_str(s)
+            .decode_utf8()
+            .ok()
+            .map(String::from)
+    };
+    let path = decode(value)?;
+    let decoded = decode(&path)?;
+    Some(match decoded == path {
+        true => vec![path],
+        false => vec![path, decoded],
+    })
+}
 
 /// One problem, as the overlay shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -232,13 +255,14 @@ const SCRIPT: &str = r#"<script data-herald-live>
     }
     return swapped > 0;
   }
-  const events = new EventSource("/__herald/events");
+  const events = new EventSource("/__herald/events?page=" + encodeURIComponent(location.pathname));
   events.addEventListener("hello", (e) => {
     const d = JSON.parse(e.data);
     root.dataset.heraldLive = "connected";
     if (d.problems) show(d.problems); else hide();
-    // A rebuild this page missed, or a restarted server: load it afresh.
-    if (!d.problems && (d.generation !== generation || d.server !== server)) location.reload();
+    // A rebuild that changed this page after it was rendered, which it
+    // missed, or a restarted server: load it afresh.
+    if (!d.problems && (d.generation > generation || d.server !== server)) location.reload();
   });
   events.addEventListener("reload", (e) => {
     const d = JSON.parse(e.data);
@@ -288,6 +312,23 @@ fn rfind_ascii_case_insensitive(hay: &[u8], needle: &[u8]) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_events_url_names_its_page_as_written_and_decoded() {
+        let page = |url: &str| page_of_events_url(url);
+        assert_eq!(
+            page("/__herald/events?page=%2Fnews%2Fa%2F"),
+            Some(vec!["/news/a/".to_string()])
+        );
+        // `location.pathname` keeps `%C3%A9`; a reload message may list either.
+        assert_eq!(
+            page("/__herald/events?x=1&page=%2Fcaf%25C3%25A9%2F"),
+            Some(vec!["/caf%C3%A9/".to_string(), "/café/".to_string()])
+        );
+        assert_eq!(page("/__herald/events"), None);
+        assert_eq!(page("/__herald/events?pages=%2F"), None);
+        assert_eq!(page("/__herald/events?page=%FF"), None);
+    }
 
     #[test]
     fn script_goes_before_the_last_closing_body() {
