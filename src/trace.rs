@@ -17,7 +17,9 @@ pub fn mark(name: &str) {
     static START: OnceLock<Instant> = OnceLock::new();
     let start = START.get_or_init(Instant::now);
     static CPU_START: OnceLock<f64> = OnceLock::new();
-    let cpu = process_cpu_ms() - CPU_START.get_or_init(process_cpu_ms);
+    // Read after the start, so that the first mark says 0, not -0.
+    let cpu_start = *CPU_START.get_or_init(process_cpu_ms);
+    let cpu = process_cpu_ms() - cpu_start;
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     let mib = |key: &str| {
         status
