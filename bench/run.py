@@ -12,7 +12,7 @@ Run it through bench/run.sh, which passes its arguments here:
 
     bench/run.sh                 # N = 1,000, 10,000, 100,000; writes bench/RESULTS.md
     bench/run.sh --quick         # N = 1,000 and 10,000, fewer rounds, no file written
-    bench/run.sh --n 10000 --rounds 7 --fs tmpfs
+    bench/run.sh --n 10000 --rounds 7 --fs tmpfs   # a part: prints only
 """
 import argparse
 import datetime
@@ -403,12 +403,15 @@ def main():
     ap.add_argument("--no-incremental", action="store_true")
     ap.add_argument("--tmpfs-dir", default="/dev/shm/herald-bench")
     ap.add_argument("--disk-dir", default=os.path.join(CACHE, "work"))
-    ap.add_argument("--results", help="Markdown file to write (default bench/RESULTS.md, none with --quick)")
+    ap.add_argument("--results", help="Markdown file to write (default bench/RESULTS.md for a full run; "
+                    "none with --quick, --n or --fs)")
     ap.add_argument("--herald", help="use this herald binary instead of building one")
     ap.add_argument("--append", action="store_true", help="append to the results file instead of replacing it")
     args = ap.parse_args()
     ns = args.n or ([1000, 10000] if args.quick else [1000, 10000, 100000])
-    results = args.results or (None if args.quick else os.path.join(HERE, "RESULTS.md"))
+    # Only the whole run replaces (or adds to) the run of record; a part of it prints.
+    partial = args.quick or args.n or args.fs != "both"
+    results = args.results or (None if partial else os.path.join(HERE, "RESULTS.md"))
 
     shared = find_shared()
     hugo = install_hugo()
