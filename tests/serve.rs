@@ -706,6 +706,36 @@ fn a_page_connecting_late_hears_when_it_last_changed_not_of_every_rebuild() {
     assert_eq!(home, at_start);
 }
 
+#[test]
+fn a_page_served_before_a_static_file_changed_reloads_on_connecting() {
+    let site = TestSite::new();
+    let mut server = Server::start(&site.root(), &["--port", "0"]);
+    let served = generation_in(&first_event_of(&server.addr, "/news/hello/"));
+    // A stylesheet: connected pages swap it in place; a page served
+    // before it and connecting after hears a later generation, and reloads.
+    site.write(
+        "themes/fixture/static/style.css",
+        "body { color: #123456; }\n",
+    );
+    server.wait_for("stylesheets swapped", Duration::from_secs(10));
+    let after_css = generation_in(&first_event_of(&server.addr, "/news/hello/"));
+    assert!(served < after_css, "served {served}, after {after_css}");
+    // Any other file served as it is: the same.
+    site.write("static/robots.txt", "User-agent: *\nDisallow: /x/\n");
+    server.wait_for("static/robots.txt changed", Duration::from_secs(10));
+    let after_file = generation_in(&first_event_of(&server.addr, "/news/hello/"));
+    assert!(
+        after_css < after_file,
+        "after css {after_css}, after {after_file}"
+    );
+    // A page served now carries that generation: it does not reload.
+    let page = server.get("/news/hello/").text();
+    assert!(
+        page.contains(&format!("let generation = {after_file};")),
+        "{page}"
+    );
+}
+
 /// The `generation` of a `hello` event.
 fn generation_in(event: &str) -> u64 {
     let data = event

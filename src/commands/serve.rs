@@ -6,7 +6,7 @@
 use crate::commands::BuildOptions;
 use crate::error::{Error, Result};
 use crate::serve::live::{LiveSite, Rebuilt};
-use crate::serve::reload::{self, Message};
+use crate::serve::reload;
 use crate::serve::watch::{self, Changes, SiteWatcher};
 use crate::serve::{self as server, HttpServer, Refused, State};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -288,20 +288,17 @@ pub fn serve(
                 return Err(Error::Other("the rebuild thread stopped".into()));
             }
         } else {
-            // Only files served as they are: nothing to rebuild.
+            // Only files served as they are: nothing to rebuild, but a new
+            // generation, so that a page served before it reloads on
+            // connecting.
             let css_only = changes.css_only();
-            let message = if css_only {
-                Message::Css {
-                    generation: snap.generation,
-                    paths: url_paths_of(&snap, &root, &changes.static_edits),
-                }
+            let generation = state.bump();
+            if css_only {
+                let paths = url_paths_of(&snap, &root, &changes.static_edits);
+                state.announce_css(generation, paths);
             } else {
-                Message::Reload {
-                    generation: snap.generation,
-                    paths: None,
-                }
-            };
-            state.hub.broadcast(&message);
+                state.announce(generation, None);
+            }
             on_event(ServeEvent::Reloaded {
                 changed: changes.paths,
                 css_only,
@@ -444,8 +441,7 @@ fn finish(
         }
         Err(error) => {
             let problems = reload::problems(&error);
-            state.fail(problems.clone());
-            state.hub.broadcast(&Message::Failed { problems });
+            state.fail(problems);
             on_event(ServeEvent::Failed {
                 changed: changes.paths,
                 error,

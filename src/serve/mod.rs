@@ -262,11 +262,61 @@ impl State {
     /// `paths` (every page: `None`), and remembers it for pages that
     /// connect later (see [`State::last_changed`]).
     pub fn announce(&self, generation: u64, paths: Option<Vec<String>>) {
+        let note = || self.note(generation, paths.as_deref());
+        self.hub.broadcast_after(
+            note,
+            &Message::Reload {
+                generation,
+                paths: paths.clone(),
+            },
+        );
+    }
+
+    /// Tells the browsers that `generation` changed only the stylesheets at
+    /// the URL `paths`, to swap in place. A page that connects later and
+    /// was served before it reloads.
+    pub fn announce_css(&self, generation: u64, paths: Vec<String>) {
+        let note = || self.note(generation, None);
+        self.hub
+            .broadcast_after(note, &Message::Css { generation, paths });
+    }
+
+    fn note(&self, generation: u64, paths: Option<&[String]>) {
         self.changes
             .write()
             .unwrap_or_else(|p| p.into_inner())
-            .note(generation, paths.as_deref());
-        self.hub.broadcast(&Message::Reload { generation, paths });
+            .note(generation, paths);
+    }
+
+    /// Takes over the event stream of a browser that asked for `url` (see
+    /// [`reload::EVENTS_PATH`]): its `hello` says the last generation that
+    /// changed the page it names (or the current one), and the problems of
+    /// a failed rebuild.
+    pub fn connect(&self, writer: Box<dyn std::io::Write + Send>, url: &str) {
+        let hello = || {
+            // A page says which it is: it hears the last generation that
+            // changed it, and reloads only if that is later than its own.
+            let generation = match reload::page_of_events_url(url) {
+                Some(page) => page.iter().map(|p| self.last_changed(p)).max().unwrap_or(0),
+                None => self.snapshot().generation,
+            };
+            (generation, self.problems())
+        };
+        self.hub.connect(writer, &self.server_id, hello);
+    }
+
+    /// A new generation of the same files, for a change to files served as
+    /// they are (which need no rebuild): pages served before it can tell.
+    pub fn bump(&self) -> u64 {
+        let mut slot = self.snapshot.write().unwrap_or_else(|p| p.into_inner());
+        let generation = slot.generation + 1;
+        *slot = Arc::new(Snapshot {
+            documents: slot.documents.clone(),
+            statics: slot.statics.clone(),
+            ahead: slot.ahead.clone(),
+            generation,
+        });
+        generation
     }
 
     /// The last generation announced to change the page at the URL path
@@ -278,9 +328,16 @@ impl State {
             .last_changed(path)
     }
 
-    /// Keeps the last good build and remembers why the new one failed.
+    /// Keeps the last good build, remembers why the new one failed, and
+    /// shows it in every browser (and in those that connect later).
     pub fn fail(&self, problems: Vec<Problem>) {
-        *self.problems.write().unwrap_or_else(|p| p.into_inner()) = Some(problems);
+        let note = || {
+            *self.problems.write().unwrap_or_else(|p| p.into_inner()) = Some(problems.clone());
+        };
+        let message = Message::Failed {
+            problems: problems.clone(),
+        };
+        self.hub.broadcast_after(note, &message);
     }
 
     /// The problems of the last rebuild, when it failed.
@@ -523,22 +580,7 @@ fn handle(req: Request, state: &State, notices: &Notices) {
     use tiny_http::Method;
     let url = req.url().to_string();
     if url.split('?').next() == Some(reload::EVENTS_PATH) {
-        let snap = state.snapshot();
-        let problems = state.problems();
-        // A page says which it is: it hears the last generation that
-        // changed it, and reloads only if that is later than its own.
-        let generation = match reload::page_of_events_url(&url) {
-            Some(page) => page
-                .iter()
-                .map(|p| state.last_changed(p))
-                .max()
-                .unwrap_or(0),
-            None => snap.generation,
-        };
-        let writer = req.into_writer();
-        state
-            .hub
-            .connect(writer, &state.server_id, generation, problems.as_deref());
+        state.connect(req.into_writer(), &url);
         return;
     }
     if !matches!(req.method(), Method::Get | Method::Head) {

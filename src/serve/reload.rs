@@ -125,13 +125,18 @@ pub struct Hub {
 impl Hub {
     /// Takes over a connection that asked for [`EVENTS_PATH`]: writes the
     /// response head and the `hello` event, then keeps it for broadcasts.
+    /// `hello` gives the generation and problems the page is told of; it is
+    /// asked with the list of browsers held, so that a change sent with
+    /// [`Hub::broadcast_after`] meanwhile reaches the page either in its
+    /// `hello` or as an event after it, never neither.
     pub fn connect(
         &self,
         mut writer: Box<dyn Write + Send>,
         server: &str,
-        generation: u64,
-        error: Option<&[Problem]>,
+        hello: impl FnOnce() -> (u64, Option<Vec<Problem>>),
     ) {
+        let mut clients = self.lock();
+        let (generation, error) = hello();
         let hello = sse(
             // Reconnect quickly after the server restarts.
             "retry: 500\n\n",
@@ -146,13 +151,23 @@ impl Hub {
             .and_then(|_| writer.write_all(hello.as_bytes()))
             .and_then(|_| writer.flush());
         if ok.is_ok() {
-            self.lock().push(writer);
+            clients.push(writer);
         }
     }
 
     /// Sends a message to every browser, forgetting those that went away.
     pub fn broadcast(&self, message: &Message) {
         self.send_raw(&message.to_sse());
+    }
+
+    /// Records a change with `note` (which a later `hello` tells of) and
+    /// sends `message` to every browser, in one step for a browser that
+    /// connects meanwhile (see [`Hub::connect`]).
+    pub fn broadcast_after(&self, note: impl FnOnce(), message: &Message) {
+        let text = message.to_sse();
+        let mut clients = self.lock();
+        note();
+        send_to(&mut clients, &text);
     }
 
     /// A comment line that keeps idle connections open and finds dead ones.
@@ -176,8 +191,7 @@ impl Hub {
     }
 
     fn send_raw(&self, text: &str) {
-        self.lock()
-            .retain_mut(|w| w.write_all(text.as_bytes()).and_then(|_| w.flush()).is_ok());
+        send_to(&mut self.lock(), text);
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Box<dyn Write + Send>>> {
@@ -186,6 +200,11 @@ impl Hub {
             .lock()
             .unwrap_or_else(|poison| poison.into_inner())
     }
+}
+
+/// Writes `text` to each of `clients`, forgetting those that went away.
+fn send_to(clients: &mut Vec<Box<dyn Write + Send>>, text: &str) {
+    clients.retain_mut(|w| w.write_all(text.as_bytes()).and_then(|_| w.flush()).is_ok());
 }
 
 /// The script, with `__GENERATION__` to fill in.
@@ -312,6 +331,7 @@ fn rfind_ascii_case_insensitive(hay: &[u8], needle: &[u8]) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::atomic::Ordering;
 
     #[test]
     fn the_events_url_names_its_page_as_written_and_decoded() {
@@ -361,6 +381,51 @@ mod tests {
         assert!(sse.starts_with("event: build-error\ndata: {"));
         assert!(sse.ends_with("\n\n"));
         assert_eq!(sse.matches('\n').count(), 3, "data stays on one line");
+    }
+
+    /// A writer whose bytes the test reads afterwards.
+    #[derive(Clone, Default)]
+    struct Shared(std::sync::Arc<Mutex<Vec<u8>>>);
+    impl Write for Shared {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_change_sent_while_a_browser_connects_reaches_it_after_its_hello() {
+        let hub = Hub::default();
+        let stream = Shared::default();
+        let (asking, asked) = std::sync::mpsc::channel();
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                let hello = || {
+                    // The `hello` is worked out; the change comes now.
+                    asking.send(()).unwrap();
+                    std::thread::sleep(std::time::Duration::from_millis(200));
+                    (1, None)
+                };
+                hub.connect(Box::new(stream.clone()), "s1", hello);
+            });
+            asked.recv().unwrap();
+            let noted = std::sync::atomic::AtomicBool::new(false);
+            let reload = Message::Reload {
+                generation: 2,
+                paths: None,
+            };
+            hub.broadcast_after(|| noted.store(true, Ordering::SeqCst), &reload);
+            assert!(noted.load(Ordering::SeqCst));
+        });
+        let text = String::from_utf8(stream.0.lock().unwrap().clone()).unwrap();
+        let hello = text.find("event: hello").expect("a hello");
+        let reload = text
+            .find("event: reload")
+            .unwrap_or_else(|| panic!("the reload sent while the hello was made is lost:\n{text}"));
+        assert!(hello < reload, "{text}");
     }
 
     #[test]
