@@ -331,11 +331,11 @@ impl State {
     /// Keeps the last good build, remembers why the new one failed, and
     /// shows it in every browser (and in those that connect later).
     pub fn fail(&self, problems: Vec<Problem>) {
-        let note = || {
-            *self.problems.write().unwrap_or_else(|p| p.into_inner()) = Some(problems.clone());
-        };
         let message = Message::Failed {
             problems: problems.clone(),
+        };
+        let note = move || {
+            *self.problems.write().unwrap_or_else(|p| p.into_inner()) = Some(problems);
         };
         self.hub.broadcast_after(note, &message);
     }
