@@ -153,6 +153,31 @@ impl Previous {
         Some(Previous { manifest, touched })
     }
 
+    /// The files of an earlier render held in memory (the dev server's
+    /// last good build), for a render to keep by input key: nothing on a
+    /// disk to check. What is kept is filled in by [`Output::keep_from`].
+    pub fn in_memory(earlier: &Output) -> Previous {
+        let files = earlier
+            .keys
+            .iter()
+            .filter(|(rel, _)| earlier.files.contains_key(*rel))
+            .map(|(rel, &key)| {
+                let stamp = Stamp {
+                    len: 0,
+                    digest: 0,
+                    mtime: 0,
+                    ino: 0,
+                    key: Some(key),
+                };
+                (rel.clone(), stamp)
+            })
+            .collect();
+        Previous {
+            manifest: Manifest { files },
+            touched: HashSet::default(),
+        }
+    }
+
     /// The file `rel`, when the last build wrote it from inputs of this
     /// `key` and it is still exactly what that build left (not edited,
     /// replaced or removed by hand since).
@@ -192,6 +217,20 @@ fn touched_files(manifest: &Manifest, out_dir: &Path) -> HashSet<String> {
 }
 
 impl Output {
+    /// Takes the files this render kept (see [`Previous::in_memory`]) from
+    /// `earlier`, the output it kept them from, so that it holds every
+    /// file itself, each with its input key.
+    pub fn keep_from(&mut self, earlier: &Output) {
+        for (rel, kept) in std::mem::take(&mut self.kept) {
+            if let Some(bytes) = earlier.files.get(&rel) {
+                if let Some(key) = kept.key {
+                    self.keys.insert(rel.clone(), key);
+                }
+                self.files.insert(rel, bytes.clone());
+            }
+        }
+    }
+
     /// Adds a rendered file; returns the earlier content if the path was taken.
     pub fn add(&mut self, path: impl Into<String>, bytes: impl Into<Vec<u8>>) -> Option<Vec<u8>> {
         self.files.insert(path.into(), bytes.into())

@@ -56,6 +56,22 @@ pub fn render_over(
     Ok(output)
 }
 
+/// [`render_documents`], recording each file's input key; a file `earlier`
+/// made from the same inputs is not rendered again but kept
+/// ([`Output::kept`]: see [`Previous::in_memory`] and [`Output::keep_from`]).
+pub fn render_documents_over(
+    site: &Site,
+    templates: &Templates,
+    earlier: &Previous,
+) -> Result<Output> {
+    let reuse = Reuse {
+        previous: Some(earlier).filter(|_| templates.key().is_some()),
+        stream: None,
+        html: None,
+    };
+    render_with(site, templates, Some(reuse))
+}
+
 /// Renders every page, list, feed, sitemap and alias, and the page-bundle
 /// assets beside their pages: the whole site except [`add_static`]'s files.
 /// The dev server keeps the two apart, so a static file change re-renders
