@@ -96,7 +96,17 @@ pub(super) fn render_sitemap<'a>(ctx: &Ctx<'a>, out: &mut Out<'a>) {
         "User-agent: *\nAllow: /\n\nSitemap: {}\n",
         c.url("/sitemap.xml")
     );
-    out.add_file("robots.txt".into(), robots, owner);
+    // Keyed by its own text, which is all it is made of: a rebuild (and
+    // the dev server) keeps it like any other file.
+    let key = ctx
+        .reuse
+        .map(|_| InputKey::new("robots.txt").str(&robots).finish());
+    let file = String::from("robots.txt");
+    let made = match ctx.kept(&file, key) {
+        Some(kept) => Made::Kept(kept),
+        None => Made::Fresh(Ok(robots), key),
+    };
+    out.add_made((file, made), owner);
 }
 
 /// The sitemap of `urls` (sorted URL paths, with the day each last changed).
