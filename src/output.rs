@@ -32,11 +32,13 @@ use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// Files to write, by path relative to the output folder (`news/a/index.html`).
 #[derive(Debug, Default, Clone)]
 pub struct Output {
-    pub files: BTreeMap<String, Vec<u8>>,
+    /// Rendered files: output path → bytes, shared (see [`Bytes`]).
+    pub files: BTreeMap<String, Bytes>,
     /// Files copied as they are: output path → source path.
     pub copies: BTreeMap<String, PathBuf>,
     /// The input key of rendered files that have one (see
@@ -47,6 +49,12 @@ pub struct Output {
     /// files of a rebuild: hashed, not ordered, as nothing needs their order.
     pub kept: HashMap<String, Kept>,
 }
+
+/// A rendered file's bytes. Shared, so that the dev server keeps a file
+/// from one build to the next (see [`Output::keep_from`]) without copying
+/// it: the whole site, 90 MB at 10,000 posts, took a quarter of each of its
+/// rebuilds to copy.
+pub type Bytes = Arc<Vec<u8>>;
 
 /// A file already on disk: one of the last build that this build keeps as
 /// it is, or one this build wrote as it went (see [`Stream`]).
@@ -219,7 +227,8 @@ fn touched_files(manifest: &Manifest, out_dir: &Path) -> HashSet<String> {
 impl Output {
     /// Takes the files this render kept (see [`Previous::in_memory`]) from
     /// `earlier`, the output it kept them from, so that it holds every
-    /// file itself, each with its input key.
+    /// file itself, each with its input key. The bytes are shared, not
+    /// copied.
     pub fn keep_from(&mut self, earlier: &Output) {
         for (rel, kept) in std::mem::take(&mut self.kept) {
             if let Some(bytes) = earlier.files.get(&rel) {
@@ -232,8 +241,8 @@ impl Output {
     }
 
     /// Adds a rendered file; returns the earlier content if the path was taken.
-    pub fn add(&mut self, path: impl Into<String>, bytes: impl Into<Vec<u8>>) -> Option<Vec<u8>> {
-        self.files.insert(path.into(), bytes.into())
+    pub fn add(&mut self, path: impl Into<String>, bytes: impl Into<Vec<u8>>) -> Option<Bytes> {
+        self.files.insert(path.into(), Arc::new(bytes.into()))
     }
 
     /// The file that serves a URL path: `/a/` → `a/index.html`, `/a.xml` → `a.xml`.
@@ -779,7 +788,7 @@ enum Src<'a> {
 /// mtime and inode (reading them all on every build would cost more).
 fn fingerprint(output: &Output) -> Result<Vec<Entry<'_>>> {
     // A path both rendered and copied is copied (as when copies were written last).
-    let rendered: Vec<(&String, &Vec<u8>)> = output
+    let rendered: Vec<(&String, &Bytes)> = output
         .files
         .iter()
         .filter(|(rel, _)| !output.copies.contains_key(*rel))

@@ -86,7 +86,7 @@ impl Snapshot {
     fn rendered(&self, key: &str) -> Option<&[u8]> {
         match self.ahead.get(key) {
             Some(a) => Some(&a.html),
-            None => self.documents.files.get(key).map(Vec::as_slice),
+            None => self.documents.files.get(key).map(|b| b.as_slice()),
         }
     }
 
