@@ -46,28 +46,25 @@ pub fn render_over(
     stream: Option<&Stream>,
     html: Option<&PageHtml>,
 ) -> Result<Output> {
-    let reuse = Reuse {
-        previous: previous.filter(|_| templates.key().is_some()),
-        stream,
-        html,
-    };
-    let mut output = render_with(site, templates, Some(reuse))?;
+    let mut output = render_documents_over(site, templates, previous, stream, html)?;
     add_static(site, &mut output);
     Ok(output)
 }
 
-/// [`render_documents`], recording each file's input key; a file `earlier`
-/// made from the same inputs is not rendered again but kept
-/// ([`Output::kept`]: see [`Previous::in_memory`] and [`Output::keep_from`]).
+/// [`render_over`] without [`add_static`]'s files, for the dev server,
+/// which keeps the two apart (its `previous` is the last good build held
+/// in memory: see [`Previous::in_memory`] and [`Output::keep_from`]).
 pub fn render_documents_over(
     site: &Site,
     templates: &Templates,
-    earlier: &Previous,
+    previous: Option<&Previous>,
+    stream: Option<&Stream>,
+    html: Option<&PageHtml>,
 ) -> Result<Output> {
     let reuse = Reuse {
-        previous: Some(earlier).filter(|_| templates.key().is_some()),
-        stream: None,
-        html: None,
+        previous: previous.filter(|_| templates.key().is_some()),
+        stream,
+        html,
     };
     render_with(site, templates, Some(reuse))
 }
@@ -275,6 +272,15 @@ impl<'a> Ctx<'a> {
     fn kept(&self, file: &str, key: Option<u128>) -> Option<Kept> {
         let previous = self.reuse.and_then(|r| r.previous)?;
         previous.reuse(file, key?)
+    }
+
+    /// The output `file` of this `key`: kept (see [`Ctx::kept`]), or else
+    /// made by `make`.
+    fn kept_or(&self, file: &str, key: Option<u128>, make: impl FnOnce() -> String) -> Made {
+        match self.kept(file, key) {
+            Some(kept) => Made::Kept(kept),
+            None => Made::Fresh(Ok(make()), key),
+        }
     }
 
     /// Makes the output at the URL path `path` from `template`, with the

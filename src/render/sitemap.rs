@@ -1,6 +1,6 @@
 //! Step: `sitemap.xml` (sitemaps.org protocol) and `robots.txt`.
 
-use super::{Ctx, Made, Out};
+use super::{Ctx, Out};
 use crate::input_key::InputKey;
 use crate::site::Site;
 use quick_xml::escape::escape;
@@ -85,13 +85,8 @@ pub(super) fn render_sitemap<'a>(ctx: &Ctx<'a>, out: &mut Out<'a>) {
     });
     let owner = Path::new(crate::config::CONFIG_FILE);
     let file = String::from("sitemap.xml");
-    match ctx.kept(&file, key) {
-        Some(kept) => out.add_made((file, Made::Kept(kept)), owner),
-        None => {
-            let xml = sitemap_xml(c, &urls);
-            out.add_made((file, Made::Fresh(Ok(xml), key)), owner);
-        }
-    }
+    let made = ctx.kept_or(&file, key, || sitemap_xml(c, &urls));
+    out.add_made((file, made), owner);
     let robots = format!(
         "User-agent: *\nAllow: /\n\nSitemap: {}\n",
         c.url("/sitemap.xml")
@@ -102,10 +97,7 @@ pub(super) fn render_sitemap<'a>(ctx: &Ctx<'a>, out: &mut Out<'a>) {
         .reuse
         .map(|_| InputKey::new("robots.txt").str(&robots).finish());
     let file = String::from("robots.txt");
-    let made = match ctx.kept(&file, key) {
-        Some(kept) => Made::Kept(kept),
-        None => Made::Fresh(Ok(robots), key),
-    };
+    let made = ctx.kept_or(&file, key, || robots);
     out.add_made((file, made), owner);
 }
 

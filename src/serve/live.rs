@@ -211,7 +211,8 @@ impl LiveSite {
         if self.stale.render {
             // What the last good build made from the same inputs is kept.
             let earlier = crate::output::Previous::in_memory(&self.documents);
-            let mut documents = crate::render::render_documents_over(site, templates, &earlier)?;
+            let mut documents =
+                crate::render::render_documents_over(site, templates, Some(&earlier), None, None)?;
             done.rendered = Some(documents.files.len());
             documents.keep_from(&self.documents);
             self.documents = Arc::new(documents);
