@@ -155,14 +155,10 @@ impl Hub {
         }
     }
 
-    /// Sends a message to every browser, forgetting those that went away.
-    pub fn broadcast(&self, message: &Message) {
-        self.send_raw(&message.to_sse());
-    }
-
     /// Records a change with `note` (which a later `hello` tells of) and
-    /// sends `message` to every browser, in one step for a browser that
-    /// connects meanwhile (see [`Hub::connect`]).
+    /// sends `message` to every browser, forgetting those that went away,
+    /// in one step for a browser that connects meanwhile (see
+    /// [`Hub::connect`]).
     pub fn broadcast_after(&self, note: impl FnOnce(), message: &Message) {
         let text = message.to_sse();
         let mut clients = self.lock();
@@ -442,10 +438,11 @@ mod tests {
         let hub = Hub::default();
         hub.lock().push(Box::new(Broken));
         hub.lock().push(Box::new(Vec::new()));
-        hub.broadcast(&Message::Reload {
+        let reload = Message::Reload {
             generation: 2,
             paths: None,
-        });
+        };
+        hub.broadcast_after(|| {}, &reload);
         assert_eq!(hub.len(), 1);
     }
 }
