@@ -758,16 +758,21 @@ fn first_event_of(addr: &str, path: &str) -> String {
     events_hello(addr, &format!("/__herald/events?page={page}"))
 }
 
-/// `path` as the page's script sends it (`encodeURIComponent`).
+/// `path` as the page's script sends it (`encodeURIComponent`, which
+/// leaves letters, digits and `-_.!~*'()` as they are).
 fn url_escape(path: &str) -> String {
-    path.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
+    use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+    const URI_COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'_')
+        .remove(b'.')
+        .remove(b'!')
+        .remove(b'~')
+        .remove(b'*')
+        .remove(b'\'')
+        .remove(b'(')
+        .remove(b')');
+    utf8_percent_encode(path, URI_COMPONENT).to_string()
 }
 
 fn events_hello(addr: &str, url: &str) -> String {
