@@ -11,7 +11,8 @@ binary trusts only the caches it wrote itself: two binaries sharing one site
 would each find the other's caches unusable and parse everything again.
 After a first build of each copy, every round appends a line to
 content/posts/post-05000.md (post-00500.md in a smaller site) of each copy in turn and times `herald build`
-there (interleaved: A B A B ...); the first round is a warm-up. Prints the
+there (interleaved, the order reversed every other round: A B B A ...);
+the first round is a warm-up. Prints the
 median wall time and CPU time (user + sys, from the child's rusage) of each.
 Never a timed test: the machine is shared, so compare only the variants of
 one run.
@@ -42,7 +43,10 @@ def main():
                        stdout=subprocess.DEVNULL, check=True)
     times = {label: [] for label, _, _ in variants}
     for r in range(rounds + 1):
-        for label, env, binary in variants:
+        # A B, then B A, ...: whichever runs second in a round may find the
+        # machine in another state (caches, clock), so each goes second
+        # as often as first.
+        for label, env, binary in (variants if r % 2 == 0 else variants[::-1]):
             post = next(p for p in (os.path.join(sites[label], "content/posts", n)
                                     for n in ("post-05000.md", "post-00500.md"))
                         if os.path.exists(p))
