@@ -10,7 +10,11 @@ mod images;
 mod load;
 pub mod markdown_cache;
 pub mod page_cache;
+mod paths;
+mod read;
+mod sections;
 mod terms;
+mod walk;
 
 pub use front_matter::{SortBy, SyndicateMatter};
 pub use load::{load, load_then, reload_page, render_markdown, Hooks, LoadOptions};
