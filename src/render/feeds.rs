@@ -76,7 +76,7 @@ pub(super) fn render_feeds<'a>(ctx: &Ctx<'a>, out: &mut Out<'a>) {
 
 /// The input key of a feed file (when outputs are keyed): its place, title
 /// and format, the configuration, and the summary key of each entry, which
-/// takes in the entry's file and its rendering (see [`super::summary_keys`]).
+/// takes in the entry's file and its rendering (see [`super::ctx::summary_keys`]).
 fn feed_key(ctx: &Ctx<'_>, spec: &FeedSpec, format: FeedFormat) -> Option<u128> {
     ctx.reuse?;
     let pages = &ctx.site.content.pages;

@@ -34,7 +34,7 @@ pub(super) fn render_sitemap<'a>(ctx: &Ctx<'a>, out: &mut Out<'a>) {
             count.div_ceil(per)
         };
         for k in 2..=n {
-            urls.push((Cow::Owned(super::pager_path(base, k)), lastmod));
+            urls.push((Cow::Owned(super::lists::pager_path(base, k)), lastmod));
         }
     };
     for (dir, s) in &site.content.sections {
