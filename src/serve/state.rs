@@ -25,6 +25,7 @@ pub struct Snapshot {
 }
 
 /// A page rendered ahead of the rest of the site.
+#[derive(Clone)]
 pub struct AheadPage {
     /// The rebuild job that will include the edit.
     pub seq: u64,
@@ -188,13 +189,7 @@ impl State {
             .ahead
             .iter()
             .filter(|(_, a)| a.seq > seq)
-            .map(|(k, a)| {
-                let page = AheadPage {
-                    seq: a.seq,
-                    html: a.html.clone(),
-                };
-                (k.clone(), page)
-            })
+            .map(|(k, a)| (k.clone(), a.clone()))
             .collect();
         *slot = Arc::new(Snapshot {
             documents,
@@ -211,17 +206,7 @@ impl State {
     /// of job `seq`; returns the new generation.
     pub fn publish_ahead(&self, pages: live::Ahead, seq: u64) -> u64 {
         let mut slot = self.snapshot.write().unwrap_or_else(|p| p.into_inner());
-        let mut ahead: BTreeMap<String, AheadPage> = slot
-            .ahead
-            .iter()
-            .map(|(k, a)| {
-                let page = AheadPage {
-                    seq: a.seq,
-                    html: a.html.clone(),
-                };
-                (k.clone(), page)
-            })
-            .collect();
+        let mut ahead: BTreeMap<String, AheadPage> = (*slot.ahead).clone();
         ahead.extend(
             pages
                 .into_iter()
