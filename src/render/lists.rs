@@ -12,7 +12,7 @@ use std::path::Path;
 
 /// The pages a section lists: its own and its subsections', in its order.
 /// The root section lists every dated page of the site.
-pub(crate) fn section_listing(site: &Site, dir: &str) -> Vec<usize> {
+pub(super) fn section_listing(site: &Site, dir: &str) -> Vec<usize> {
     if dir.is_empty() {
         return site.content.dated_pages_newest_first();
     }

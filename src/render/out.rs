@@ -62,7 +62,7 @@ impl<'a> Out<'a> {
         }
     }
 
-    pub(crate) fn add_file(
+    fn add_file(
         &mut self,
         file: String,
         bytes: impl Into<Vec<u8>>,
