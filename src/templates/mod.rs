@@ -351,6 +351,11 @@ mod tests {
                         assert_eq!(ours, theirs, "{name}");
                     }
                 }
+                // Which template of a cycle is named depends on the order
+                // of a `HashMap` in Tera, different in each instance.
+                (Err(ours), Err(theirs)) if chain(&theirs).starts_with("Circular extend") => {
+                    assert!(chain(&ours).starts_with("Circular extend"), "{ours}");
+                }
                 (Err(ours), Err(theirs)) => assert_eq!(chain(&ours), chain(&theirs)),
                 (ours, theirs) => {
                     panic!("{files:?}: {:?} against {:?}", ours.is_ok(), theirs.is_ok())
