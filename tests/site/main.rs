@@ -9,3 +9,4 @@ mod errors;
 mod example_site;
 mod feeds;
 mod rebuild;
+mod rebuild_random;
