@@ -21,9 +21,16 @@ use std::path::{Path, PathBuf};
 /// "Now" for these builds: the example site has an entry scheduled later.
 const EXAMPLE_NOW: &str = "2026-11-28T00:00:00Z";
 
-/// What the seeds give: edits per sequence, and the seeds.
+/// Edits per sequence.
 const EDITS: usize = 14;
-const SEEDS: [u64; 3] = [1, 2, 3];
+
+/// The seeds: 1, 2 and 3, or 1 to N with `HERALD_REBUILD_SEEDS=N` (to
+/// hunt for a failure: `HERALD_REBUILD_SEEDS=200 cargo test --release
+/// --test site rebuild_random`).
+fn seeds() -> std::ops::RangeInclusive<u64> {
+    let n = std::env::var("HERALD_REBUILD_SEEDS").ok();
+    1..=n.and_then(|n| n.parse().ok()).unwrap_or(3)
+}
 
 fn options(root: &Path) -> BuildOptions {
     let mut o = BuildOptions::new(root);
@@ -469,7 +476,7 @@ fn outcome(r: &Result<Files, String>) -> String {
 
 #[test]
 fn random_edits_to_the_example_site_rebuild_to_the_bytes_of_a_fresh_build() {
-    for seed in SEEDS {
+    for seed in seeds() {
         let site = copy_sources(&repo_root());
         let root = site.path();
         settle(root, 0);
