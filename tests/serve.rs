@@ -123,7 +123,7 @@ impl TestSite {
         self.dir.path().join("site")
     }
 
-    fn write(&self, rel: &str, text: &str) {
+    fn write(&self, rel: &str, text: impl AsRef<[u8]>) {
         let p = self.root().join(rel);
         std::fs::create_dir_all(p.parent().unwrap()).unwrap();
         std::fs::write(p, text).unwrap();
@@ -673,7 +673,7 @@ fn a_failed_rebuild_keeps_the_last_good_site_and_reports_file_and_line() {
 
     site.write(
         "content/news/hello.md",
-        &HELLO.replace("original", "repaired"),
+        HELLO.replace("original", "repaired"),
     );
     server.wait_for_body("/news/hello/", "The repaired text.");
     server.wait_for("The error is fixed.", Duration::from_secs(10));
@@ -734,6 +734,51 @@ fn a_page_served_before_a_static_file_changed_reloads_on_connecting() {
         page.contains(&format!("let generation = {after_file};")),
         "{page}"
     );
+}
+
+#[test]
+fn an_edited_image_reloads_its_pages_and_a_new_size_is_served() {
+    let site = TestSite::new();
+    site.write("static/shot.png", png(40, 30));
+    site.write(
+        "content/news/shot.md",
+        "+++\ntitle = \"Shot\"\ndate = 2026-01-05\n+++\n\n![A shot](/shot.png)\n",
+    );
+    let mut server = Server::start(&site.root(), &["--port", "0"]);
+    server.wait_for_body("/news/shot/", r#"width="40" height="30""#);
+    let served = generation_in(&first_event_of(&server.addr, "/news/shot/"));
+    // The file is served from disk as it is; the page that gives its size
+    // is rendered again, and reloads.
+    site.write("static/shot.png", png(80, 60));
+    server.wait_for_body("/news/shot/", r#"width="80" height="60""#);
+    server.wait_for("rebuilt", Duration::from_secs(10));
+    assert_eq!(server.get("/shot.png").body, png(80, 60));
+    let after = generation_in(&first_event_of(&server.addr, "/news/shot/"));
+    assert!(served < after, "served {served}, after {after}");
+    // Other pixels, the same size: the page's HTML is as it was, but it
+    // shows the image, so it reloads all the same.
+    let mut repainted = png(80, 60);
+    repainted.extend_from_slice(b"other pixels");
+    site.write("static/shot.png", &repainted);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while generation_in(&first_event_of(&server.addr, "/news/shot/")) == after {
+        assert!(
+            Instant::now() < deadline,
+            "the page showing a repainted image was not reloaded:\n{}",
+            server.output()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// The first bytes of a PNG of `width` × `height` pixels: all that is read
+/// for its size.
+fn png(width: u32, height: u32) -> Vec<u8> {
+    let mut b = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+    b.extend_from_slice(&width.to_be_bytes());
+    b.extend_from_slice(&height.to_be_bytes());
+    b.extend_from_slice(&[8, 6, 0, 0, 0, 0, 0, 0, 0]);
+    b
 }
 
 /// The `generation` of a `hello` event.

@@ -414,7 +414,8 @@ fn finish(
             *loaded = l;
             let files = documents.len() + statics.len();
             // After a content edit, only the pages whose HTML changed
-            // reload; after anything else (or a fix), every page does.
+            // reload; after anything else (or a fix), every page does: an
+            // image edited along with them may show on any page.
             let old = state.snapshot();
             let same_files = old.statics.copies == statics.copies
                 && old.statics.files == statics.files
@@ -423,6 +424,7 @@ fn finish(
                 && !changes.config
                 && !changes.templates
                 && !changes.static_set
+                && changes.static_edits.is_empty()
                 && same_files;
             let generation = state.publish(documents, statics, f.seq);
             let paths = if content_only && !recovered && old.generation > 0 {

@@ -145,6 +145,10 @@ pub fn classify(root: &Path, paths: &[PathBuf], is_known: &dyn Fn(&Path) -> bool
             Kind::Templates => c.templates = true,
             Kind::Content => c.content = true,
             Kind::Asset | Kind::Static if exists && is_known(&root.join(rel)) => {
+                // Pages say the `width` and `height` of the images they
+                // show, read from the files: an image edited to another
+                // size changes those pages, which only a rebuild finds.
+                c.content |= has_image_size(&root.join(rel));
                 c.static_edits.push(rel.to_path_buf())
             }
             Kind::Asset => c.content = true,
@@ -155,6 +159,12 @@ pub fn classify(root: &Path, paths: &[PathBuf], is_known: &dyn Fn(&Path) -> bool
         }
     }
     c
+}
+
+/// Whether `file` is an image whose header gives its size, as pages read
+/// it (see `content::images::image_size`).
+fn has_image_size(file: &Path) -> bool {
+    imagesize::size(file).is_ok()
 }
 
 enum Kind {
@@ -282,6 +292,28 @@ mod tests {
         assert!(c.css_only());
         let c = classify_rel(t.path(), &["static/style.css", "static/app.js"], true);
         assert!(!c.css_only());
+    }
+
+    #[test]
+    fn an_edited_image_rebuilds_the_pages_that_give_its_size() {
+        let t = site();
+        // A PNG header: signature, then IHDR with 3 × 2 pixels.
+        let png = [
+            &[0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a][..],
+            &[
+                0, 0, 0, 13, b'I', b'H', b'D', b'R', 0, 0, 0, 3, 0, 0, 0, 2, 8, 6, 0, 0, 0,
+            ],
+        ]
+        .concat();
+        for rel in ["content/news/pic.png", "static/logo.png"] {
+            std::fs::write(t.path().join(rel), &png).unwrap();
+            let c = classify_rel(t.path(), &[rel], true);
+            assert!(c.content && !c.css_only(), "{rel}: {c:?}");
+            assert_eq!(c.static_edits, [PathBuf::from(rel)], "served from disk");
+        }
+        // Not an image: served from disk, nothing rebuilt.
+        let c = classify_rel(t.path(), &["static/app.js"], true);
+        assert!(!c.content, "{c:?}");
     }
 
     #[test]
