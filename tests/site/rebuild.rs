@@ -316,15 +316,6 @@ fn a_moved_link_target_updates_the_page_that_links_to_it() {
     assert!(!about.contains("/news/second/"));
 }
 
-/// The first 24 bytes of a PNG: all that is read for its size.
-fn png(width: u32, height: u32) -> Vec<u8> {
-    let mut b = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
-    b.extend_from_slice(&width.to_be_bytes());
-    b.extend_from_slice(&height.to_be_bytes());
-    b.extend_from_slice(&[8, 6, 0, 0, 0, 0, 0, 0, 0]);
-    b
-}
-
 #[test]
 fn an_image_of_another_size_updates_the_page_that_shows_it() {
     let site = blog();

@@ -237,6 +237,11 @@ impl Editor<'_> {
         std::fs::write(path, text).unwrap();
     }
 
+    fn write_bytes(&mut self, rel: &str, bytes: &[u8]) {
+        self.remember(rel);
+        std::fs::write(self.root.join(rel), bytes).unwrap();
+    }
+
     fn remove(&mut self, rel: &str) {
         self.remember(rel);
         std::fs::remove_file(self.root.join(rel)).unwrap();
@@ -256,7 +261,7 @@ impl Editor<'_> {
         self.before.clear();
         self.n += 1;
         let n = self.n;
-        match self.rng.usize(..16) {
+        match self.rng.usize(..17) {
             0 => {
                 let rel = self.pick(&self.entries());
                 let text = self.read(&rel) + &format!("\n\nA paragraph added by edit {n}.\n");
@@ -412,6 +417,13 @@ impl Editor<'_> {
                 self.write(&rel, &text);
                 format!("{rel} saved unchanged")
             }
+            15 => {
+                // Pages give the `width` and `height` of their images.
+                let rel = "content/news/2026-06-18-new-dispatch-board/board.png";
+                let (w, h) = (self.rng.u32(1..2000), self.rng.u32(1..2000));
+                self.write_bytes(rel, &png(w, h));
+                format!("{rel} made {w} × {h}")
+            }
             _ => {
                 let rel = self.front_matter(|fm, _| {
                     set_top(fm, "aliases", &format!("[\"/old/entry-{n}/\"]"))
@@ -437,7 +449,16 @@ impl Editor<'_> {
 /// Builds `root` both ways after a change of `paths`, and checks both
 /// against builds from scratch. Returns whether the site builds.
 fn rebuild_and_check(root: &Path, live: &mut LiveSite, paths: &[PathBuf], log: &[String]) -> bool {
-    let changes = classify(root, paths, &|_| false);
+    // As the dev server sorts them: a file it copies, edited, is served
+    // from disk as it is.
+    let (docs, statics) = (live.documents(), live.statics());
+    let copied = |p: &Path| {
+        docs.copies
+            .values()
+            .chain(statics.copies.values())
+            .any(|s| s == p)
+    };
+    let changes = classify(root, paths, &copied);
     let rebuilt = build(root);
     let served = live
         .rebuild(&changes)

@@ -104,6 +104,15 @@ pub fn page(fm: &str, body: &str) -> String {
     format!("+++\n{fm}\n+++\n{body}")
 }
 
+/// The first 24 bytes of a PNG: all that is read for its size.
+pub fn png(width: u32, height: u32) -> Vec<u8> {
+    let mut b = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+    b.extend_from_slice(&width.to_be_bytes());
+    b.extend_from_slice(&height.to_be_bytes());
+    b.extend_from_slice(&[8, 6, 0, 0, 0, 0, 0, 0, 0]);
+    b
+}
+
 pub fn fixture_theme() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/theme")
 }
