@@ -261,7 +261,7 @@ impl Editor<'_> {
         self.before.clear();
         self.n += 1;
         let n = self.n;
-        match self.rng.usize(..17) {
+        match self.rng.usize(..19) {
             0 => {
                 let rel = self.pick(&self.entries());
                 let text = self.read(&rel) + &format!("\n\nA paragraph added by edit {n}.\n");
@@ -423,6 +423,38 @@ impl Editor<'_> {
                 let (w, h) = (self.rng.u32(1..2000), self.rng.u32(1..2000));
                 self.write_bytes(rel, &png(w, h));
                 format!("{rel} made {w} × {h}")
+            }
+            16 => {
+                // Pages link to where they were posted, from the ledger.
+                let rel = self.pick(&self.entries());
+                let entry = rel.trim_start_matches("content/").to_string();
+                let network = self.pick(&["mastodon", "bluesky", "forum"]);
+                let table = format!("[\"{entry}\".{network}]");
+                let ledger = "data/syndication.toml";
+                let text = std::fs::read_to_string(self.root.join(ledger)).unwrap_or_default();
+                if text.contains(&table) {
+                    return format!("{entry} already posted to {network}");
+                }
+                let url = format!("https://social.example/{network}/{n}");
+                let record = format!("{table}\nstatus = \"posted\"\nid = \"{n}\"\nurl = \"{url}\"\nposted_at = \"2026-11-01T10:00:00Z\"\n\n");
+                self.write(ledger, &(text + &record));
+                format!("{entry} recorded as posted to {network}")
+            }
+            17 => {
+                // Files copied as they are: a new one, or the stylesheet edited.
+                match self.rng.bool() {
+                    true => {
+                        let rel = format!("static/notes-{n}.txt");
+                        self.write(&rel, &format!("Notes {n}.\n"));
+                        format!("{rel} added")
+                    }
+                    false => {
+                        let rel = "themes/default/static/style.css";
+                        let text = self.read(rel) + &format!("\n/* edit {n} */\n");
+                        self.write(rel, &text);
+                        format!("{rel} edited")
+                    }
+                }
             }
             _ => {
                 let rel = self.front_matter(|fm, _| {
