@@ -9,11 +9,12 @@
 //! next depends on: a new date reorders a section, a smaller pager moves
 //! entries to other pages, a removed entry breaks the links to it. The
 //! seeds are fixed, so a failure comes back with the same edits, which the
-//! failure message lists.
+//! failure message lists. When the dev server shows an edited entry ahead
+//! of the full rebuild, that page must be the one the rebuild makes.
 
 use crate::support::*;
 use herald::commands::BuildOptions;
-use herald::serve::live::LiveSite;
+use herald::serve::live::{render_ahead, LiveSite};
 use herald::serve::watch::{classify, Changes};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -492,10 +493,28 @@ fn rebuild_and_check(root: &Path, live: &mut LiveSite, paths: &[PathBuf], log: &
     };
     let changes = classify(root, paths, &copied);
     let rebuilt = build(root);
+    // The dev server shows an edited entry's page before the rest of the
+    // site, when the edit leaves it in its place: it must be the page the
+    // full rebuild then makes.
+    let ahead = live
+        .loaded()
+        .and_then(|(site, templates)| render_ahead(root, &site, &templates, &changes));
     let served = live
         .rebuild(&changes)
         .map(|_| documents(live))
         .map_err(|e| e.to_string());
+    if let (Some(ahead), Ok(served)) = (&ahead, &served) {
+        for (file, html) in ahead {
+            let full = served.iter().find(|(f, _)| f == file).map(|(_, b)| b);
+            assert!(
+                full == Some(html),
+                "herald serve: {file} shown ahead is not the page of the full rebuild, after:\n{}\n--- ahead\n{}\n--- full rebuild\n{}",
+                log.join("\n"),
+                String::from_utf8_lossy(html),
+                full.map(|b| String::from_utf8_lossy(b)).unwrap_or_default()
+            );
+        }
+    }
     let (built_fresh, served_fresh) = from_scratch(root);
     match (&rebuilt, &built_fresh) {
         (Ok(got), Ok(want)) => assert_same("herald build", got, want, log),
