@@ -22,15 +22,18 @@ use std::path::{Path, PathBuf};
 /// "Now" for these builds: the example site has an entry scheduled later.
 const EXAMPLE_NOW: &str = "2026-11-28T00:00:00Z";
 
-/// Edits per sequence.
-const EDITS: usize = 14;
+/// The kinds of edit [`Editor::edit`] makes.
+const KINDS: usize = 20;
 
-/// The seeds: 1, 2 and 3, or 1 to N with `HERALD_REBUILD_SEEDS=N` (to
-/// hunt for a failure: `HERALD_REBUILD_SEEDS=200 cargo test --release
-/// --test site rebuild_random`).
+/// Edits per sequence: every kind once, in an order of the seed's.
+const EDITS: usize = KINDS;
+
+/// The seeds: 1 and 2, or 1 to N with `HERALD_REBUILD_SEEDS=N` (to hunt
+/// for a failure: `HERALD_REBUILD_SEEDS=200 cargo test --release --test
+/// site rebuild_random`).
 fn seeds() -> std::ops::RangeInclusive<u64> {
     let n = std::env::var("HERALD_REBUILD_SEEDS").ok();
-    1..=n.and_then(|n| n.parse().ok()).unwrap_or(3)
+    1..=n.and_then(|n| n.parse().ok()).unwrap_or(2)
 }
 
 fn options(root: &Path) -> BuildOptions {
@@ -195,6 +198,9 @@ struct Editor<'a> {
     before: BTreeMap<PathBuf, Option<Vec<u8>>>,
     /// Counts edits, to make new names and texts.
     n: usize,
+    /// The kinds of edit still to make before every kind has been made
+    /// once more.
+    deck: Vec<usize>,
 }
 
 impl Editor<'_> {
@@ -262,7 +268,11 @@ impl Editor<'_> {
         self.before.clear();
         self.n += 1;
         let n = self.n;
-        match self.rng.usize(..19) {
+        if self.deck.is_empty() {
+            self.deck = (0..KINDS).collect();
+            self.rng.shuffle(&mut self.deck);
+        }
+        match self.deck.pop().expect("a full deck") {
             0 => {
                 let rel = self.pick(&self.entries());
                 let text = self.read(&rel) + &format!("\n\nA paragraph added by edit {n}.\n");
@@ -457,6 +467,27 @@ impl Editor<'_> {
                     }
                 }
             }
+            18 => {
+                // The site's own template over the theme's, or gone again.
+                let rel = "templates/section.html";
+                match self.root.join(rel).exists() {
+                    true => {
+                        self.remove(rel);
+                        format!("{rel} removed: the theme's again")
+                    }
+                    false => {
+                        let theme = self.read("themes/default/templates/section.html");
+                        let marker = format!("<!-- the site's own, {n} -->");
+                        let text = theme.replacen(
+                            "{% block content %}",
+                            &format!("{{% block content %}}{marker}"),
+                            1,
+                        );
+                        self.write(rel, &text);
+                        format!("{rel} added over the theme's")
+                    }
+                }
+            }
             _ => {
                 let rel = self.front_matter(|fm, _| {
                     set_top(fm, "aliases", &format!("[\"/old/entry-{n}/\"]"))
@@ -560,6 +591,7 @@ fn random_edits_to_the_example_site_rebuild_to_the_bytes_of_a_fresh_build() {
             rng: fastrand::Rng::with_seed(seed),
             before: BTreeMap::new(),
             n: 0,
+            deck: Vec::new(),
         };
         let mut log = vec![format!("seed {seed}:")];
         let mut failed = 0;
