@@ -35,7 +35,11 @@ pub fn image_file(root: &Path, theme: &str, file: &Path, url: &str) -> Option<Pa
 /// The width and height of the image `url` of `file`, when it is a local
 /// image whose header says.
 pub fn image_size(root: &Path, theme: &str, file: &Path, url: &str) -> Option<(usize, usize)> {
-    let path = image_file(root, theme, file, url)?;
+    size_of(&image_file(root, theme, file, url)?)
+}
+
+/// The width and height the header of the image file `path` gives.
+pub fn size_of(path: &Path) -> Option<(usize, usize)> {
     let size = imagesize::size(path).ok()?;
     Some((size.width, size.height))
 }

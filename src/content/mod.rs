@@ -6,7 +6,7 @@
 //! resolved against those permalinks.
 
 pub mod front_matter;
-mod images;
+pub(crate) mod images;
 mod load;
 pub mod markdown_cache;
 pub mod page_cache;

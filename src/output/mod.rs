@@ -41,7 +41,7 @@ pub use write::{write_atomically, write_over, write_tree, WriteStats};
 use manifest::Stamp;
 use rustc_hash::FxHashMap as HashMap;
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// Files to write, by path relative to the output folder (`news/a/index.html`).
@@ -108,6 +108,11 @@ impl Output {
     /// Number of files, rendered, copied and kept.
     pub fn len(&self) -> usize {
         self.files.len() + self.copies.len() + self.kept.len()
+    }
+
+    /// True when `source` is a file this output copies as it is.
+    pub fn copies_from(&self, source: &Path) -> bool {
+        self.copies.values().any(|p| p == source)
     }
 
     /// True when the build makes the file `rel` (relative to the output folder).

@@ -97,11 +97,7 @@ impl Snapshot {
 
     /// True when `source` is a file this snapshot copies (static or asset).
     pub fn copies_source(&self, source: &Path) -> bool {
-        self.statics
-            .copies
-            .values()
-            .chain(self.documents.copies.values())
-            .any(|p| p == source)
+        self.statics.copies_from(source) || self.documents.copies_from(source)
     }
 }
 

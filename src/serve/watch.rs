@@ -148,7 +148,7 @@ pub fn classify(root: &Path, paths: &[PathBuf], is_known: &dyn Fn(&Path) -> bool
                 // Pages say the `width` and `height` of the images they
                 // show, read from the files: an image edited to another
                 // size changes those pages, which only a rebuild finds.
-                c.content |= has_image_size(&root.join(rel));
+                c.content |= crate::content::images::size_of(&root.join(rel)).is_some();
                 c.static_edits.push(rel.to_path_buf())
             }
             Kind::Asset => c.content = true,
@@ -159,12 +159,6 @@ pub fn classify(root: &Path, paths: &[PathBuf], is_known: &dyn Fn(&Path) -> bool
         }
     }
     c
-}
-
-/// Whether `file` is an image whose header gives its size, as pages read
-/// it (see `content::images::image_size`).
-fn has_image_size(file: &Path) -> bool {
-    imagesize::size(file).is_ok()
 }
 
 enum Kind {

@@ -119,22 +119,6 @@ fn assert_same(what: &str, got: &Files, want: &Files, log: &[String]) {
     }
 }
 
-/// Makes every file of the site written in the last minute look written
-/// long ago, at a time that differs for each `round`, so that the next
-/// build trusts its stamp (see `settle` in rebuild.rs).
-fn settle(root: &Path, round: u64) {
-    let then = std::time::SystemTime::now() - std::time::Duration::from_secs(7200)
-        + std::time::Duration::from_secs(round);
-    for e in walkdir::WalkDir::new(root.join("content")) {
-        let e = e.unwrap();
-        let age = e.metadata().unwrap().modified().unwrap().elapsed();
-        if e.file_type().is_file() && age.unwrap_or_default().as_secs() < 60 {
-            let f = std::fs::File::options().write(true).open(e.path()).unwrap();
-            f.set_modified(then).unwrap();
-        }
-    }
-}
-
 /// A Markdown file split into its front matter and its body.
 fn split(text: &str) -> (String, String) {
     let rest = text.strip_prefix("+++\n").expect("front matter");
@@ -516,12 +500,7 @@ fn rebuild_and_check(root: &Path, live: &mut LiveSite, paths: &[PathBuf], log: &
     // As the dev server sorts them: a file it copies, edited, is served
     // from disk as it is.
     let (docs, statics) = (live.documents(), live.statics());
-    let copied = |p: &Path| {
-        docs.copies
-            .values()
-            .chain(statics.copies.values())
-            .any(|s| s == p)
-    };
+    let copied = |p: &Path| statics.copies_from(p) || docs.copies_from(p);
     let changes = classify(root, paths, &copied);
     let rebuilt = build(root);
     // The dev server shows an edited entry's page before the rest of the
