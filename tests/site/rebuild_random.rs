@@ -526,33 +526,32 @@ fn rebuild_and_check(root: &Path, live: &mut LiveSite, paths: &[PathBuf], log: &
         }
     }
     let (built_fresh, served_fresh) = from_scratch(root);
-    match (&rebuilt, &built_fresh) {
-        (Ok(got), Ok(want)) => assert_same("herald build", got, want, log),
-        (Err(_), Err(_)) => {}
-        _ => panic!(
-            "herald build: {} but from scratch {}, after:\n{}",
-            outcome(&rebuilt),
-            outcome(&built_fresh),
-            log.join("\n")
-        ),
-    }
-    match (&served, &served_fresh) {
-        (Ok(got), Ok(want)) => assert_same("herald serve", got, want, log),
-        (Err(_), Err(_)) => {}
-        _ => panic!(
-            "herald serve: {} but from scratch {}, after:\n{}",
-            outcome(&served),
-            outcome(&served_fresh),
-            log.join("\n")
-        ),
-    }
+    assert_as_from_scratch("herald build", &rebuilt, &built_fresh, log);
+    assert_as_from_scratch("herald serve", &served, &served_fresh, log);
     built_fresh.is_ok()
 }
 
-fn outcome(r: &Result<Files, String>) -> String {
-    match r {
+/// Panics unless `got` fails when `want` (from scratch) fails, and else
+/// holds the same files with the same bytes.
+fn assert_as_from_scratch(
+    what: &str,
+    got: &Result<Files, String>,
+    want: &Result<Files, String>,
+    log: &[String],
+) {
+    let outcome = |r: &Result<Files, String>| match r {
         Ok(files) => format!("built {} files", files.len()),
         Err(e) => format!("failed ({e})"),
+    };
+    match (got, want) {
+        (Ok(got), Ok(want)) => assert_same(what, got, want, log),
+        (Err(_), Err(_)) => {}
+        _ => panic!(
+            "{what}: {} but from scratch {}, after:\n{}",
+            outcome(got),
+            outcome(want),
+            log.join("\n")
+        ),
     }
 }
 
