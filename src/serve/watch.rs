@@ -152,7 +152,14 @@ pub fn classify(root: &Path, paths: &[PathBuf], is_known: &dyn Fn(&Path) -> bool
                 c.static_edits.push(rel.to_path_buf())
             }
             Kind::Asset => c.content = true,
-            Kind::Static => c.static_set = true,
+            Kind::Static => {
+                // A page may already show an image at this URL: a new one
+                // gives it a size, a removed one (whose header is gone with
+                // it) takes the size away. The reload goes through the
+                // caches: only pages whose image lookups changed render.
+                c.content |= !exists || crate::content::images::size_of(&root.join(rel)).is_some();
+                c.static_set = true
+            }
         }
         if !c.paths.iter().any(|p| p == rel) {
             c.paths.push(rel.to_path_buf());
@@ -257,6 +264,17 @@ mod tests {
         t
     }
 
+    /// A PNG header: signature, then IHDR with 3 × 2 pixels.
+    fn png_3x2() -> Vec<u8> {
+        [
+            &[0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a][..],
+            &[
+                0, 0, 0, 13, b'I', b'H', b'D', b'R', 0, 0, 0, 3, 0, 0, 0, 2, 8, 6, 0, 0, 0,
+            ],
+        ]
+        .concat()
+    }
+
     fn classify_rel(root: &Path, rel: &[&str], known: bool) -> Changes {
         let paths: Vec<PathBuf> = rel.iter().map(|r| root.join(r)).collect();
         classify(root, &paths, &|_| known)
@@ -291,16 +309,8 @@ mod tests {
     #[test]
     fn an_edited_image_rebuilds_the_pages_that_give_its_size() {
         let t = site();
-        // A PNG header: signature, then IHDR with 3 × 2 pixels.
-        let png = [
-            &[0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a][..],
-            &[
-                0, 0, 0, 13, b'I', b'H', b'D', b'R', 0, 0, 0, 3, 0, 0, 0, 2, 8, 6, 0, 0, 0,
-            ],
-        ]
-        .concat();
         for rel in ["content/news/pic.png", "static/logo.png"] {
-            std::fs::write(t.path().join(rel), &png).unwrap();
+            std::fs::write(t.path().join(rel), png_3x2()).unwrap();
             let c = classify_rel(t.path(), &[rel], true);
             assert!(c.content && !c.css_only(), "{rel}: {c:?}");
             assert_eq!(c.static_edits, [PathBuf::from(rel)], "served from disk");
@@ -314,11 +324,22 @@ mod tests {
     fn new_or_removed_static_files_change_the_file_list() {
         let t = site();
         let c = classify_rel(t.path(), &["static/style.css"], false);
-        assert!(c.static_set && !c.css_only());
-        let c = classify_rel(t.path(), &["static/gone.css"], true);
-        assert!(c.static_set);
+        assert!(c.static_set && !c.css_only() && !c.content, "{c:?}");
         let c = classify_rel(t.path(), &["content/news/new.png"], false);
         assert!(c.content);
+    }
+
+    #[test]
+    fn a_new_or_removed_image_rebuilds_the_pages_that_may_show_it() {
+        let t = site();
+        std::fs::write(t.path().join("static/new.png"), png_3x2()).unwrap();
+        let c = classify_rel(t.path(), &["static/new.png"], false);
+        assert!(c.static_set && c.content, "new: {c:?}");
+        // Gone, its header with it: whatever it was, pages look again.
+        for rel in ["static/gone.png", "static/gone.css"] {
+            let c = classify_rel(t.path(), &[rel], true);
+            assert!(c.static_set && c.content, "{rel} removed: {c:?}");
+        }
     }
 
     #[test]
