@@ -7,7 +7,9 @@
 //! changes come one after another on the real theme, with its pagination,
 //! taxonomies, feeds and comment data, where one change moves what the
 //! next depends on: a new date reorders a section, a smaller pager moves
-//! entries to other pages, a removed entry breaks the links to it. The
+//! entries to other pages, a removed entry breaks the links to it, an
+//! image an entry shows changes size or goes, an entry becomes a bundle,
+//! the Markdown options change every page. The
 //! seeds are fixed, so a failure comes back with the same edits, which the
 //! failure message lists. When the dev server shows an edited entry ahead
 //! of the full rebuild, that page must be the one the rebuild makes.
@@ -23,10 +25,15 @@ use std::path::{Path, PathBuf};
 const EXAMPLE_NOW: &str = "2026-11-28T00:00:00Z";
 
 /// The kinds of edit [`Editor::edit`] makes.
-const KINDS: usize = 20;
+const KINDS: usize = 27;
 
-/// Edits per sequence: every kind once, in an order of the seed's.
-const EDITS: usize = KINDS;
+/// The kinds that undo themselves the second time (a file added, then
+/// changed or removed): twice in each sequence.
+const TWICE: [usize; 3] = [18, 20, 21];
+
+/// Edits per sequence: every kind once (those of [`TWICE`] twice), in an
+/// order of the seed's.
+const EDITS: usize = KINDS + TWICE.len();
 
 /// The seeds: 1 and 2, or 1 to N with `HERALD_REBUILD_SEEDS=N` (to hunt
 /// for a failure: `HERALD_REBUILD_SEEDS=200 cargo test --release --test
@@ -182,8 +189,7 @@ struct Editor<'a> {
     before: BTreeMap<PathBuf, Option<Vec<u8>>>,
     /// Counts edits, to make new names and texts.
     n: usize,
-    /// The kinds of edit still to make before every kind has been made
-    /// once more.
+    /// The kinds of edit still to make in this sequence.
     deck: Vec<usize>,
 }
 
@@ -230,7 +236,9 @@ impl Editor<'_> {
 
     fn write_bytes(&mut self, rel: &str, bytes: &[u8]) {
         self.remember(rel);
-        std::fs::write(self.root.join(rel), bytes).unwrap();
+        let path = self.root.join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, bytes).unwrap();
     }
 
     fn remove(&mut self, rel: &str) {
@@ -253,7 +261,7 @@ impl Editor<'_> {
         self.n += 1;
         let n = self.n;
         if self.deck.is_empty() {
-            self.deck = (0..KINDS).collect();
+            self.deck = (0..KINDS).chain(TWICE).collect();
             self.rng.shuffle(&mut self.deck);
         }
         match self.deck.pop().expect("a full deck") {
@@ -472,11 +480,151 @@ impl Editor<'_> {
                     }
                 }
             }
-            _ => {
+            19 => {
                 let rel = self.front_matter(|fm, _| {
                     set_top(fm, "aliases", &format!("[\"/old/entry-{n}/\"]"))
                 });
                 format!("an alias for {rel}")
+            }
+            20 => {
+                // An image under static/ that an entry shows, by its size.
+                let image = "static/shots/shot.png";
+                let shown = "![A shot](/shots/shot.png)";
+                match self.root.join(image).exists() {
+                    true if self.rng.bool() => {
+                        self.remove(image);
+                        format!("{image} removed")
+                    }
+                    exists => {
+                        let (w, h) = (self.rng.u32(1..2000), self.rng.u32(1..2000));
+                        self.write_bytes(image, &png(w, h));
+                        let entries = self.entries();
+                        let showing = entries.iter().find(|e| self.read(e).contains(shown));
+                        match (exists, showing) {
+                            (_, Some(rel)) => format!("{image} made {w} × {h}, shown by {rel}"),
+                            (_, None) => {
+                                let rel = self.pick(&entries);
+                                let text = self.read(&rel) + &format!("\n{shown}\n");
+                                self.write(&rel, &text);
+                                format!("{image} made {w} × {h} and shown by {rel}")
+                            }
+                        }
+                    }
+                }
+            }
+            21 => {
+                // A bundle's own files: one more, one fewer, or an image
+                // its page shows.
+                let bundle = "content/news/2026-06-18-new-dispatch-board";
+                let extra = format!("{bundle}/extra.png");
+                match self.rng.u8(..3) {
+                    0 => {
+                        let rel = format!("{bundle}/notes-{n}.txt");
+                        self.write(&rel, &format!("Notes {n}.\n"));
+                        format!("{rel} added")
+                    }
+                    1 => {
+                        let files: Vec<String> = std::fs::read_dir(self.root.join(bundle))
+                            .map(|d| {
+                                d.map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                                    .collect()
+                            })
+                            .unwrap_or_default();
+                        match files
+                            .iter()
+                            .find(|f| f.starts_with("notes-") || *f == "extra.png")
+                        {
+                            Some(f) => {
+                                let rel = format!("{bundle}/{f}");
+                                self.remove(&rel);
+                                format!("{rel} removed")
+                            }
+                            None => format!("no added file in {bundle} to remove"),
+                        }
+                    }
+                    _ => {
+                        let (w, h) = (self.rng.u32(1..900), self.rng.u32(1..900));
+                        self.write_bytes(&extra, &png(w, h));
+                        let index = format!("{bundle}/index.md");
+                        if self.root.join(&index).exists() {
+                            let text = self.read(&index);
+                            if !text.contains("(extra.png)") {
+                                self.write(&index, &(text + "\n![More of the board](extra.png)\n"));
+                            }
+                        }
+                        format!("{extra} made {w} × {h}, shown by its page")
+                    }
+                }
+            }
+            22 => {
+                // An entry made a bundle (its own folder), or a bundle
+                // without other files made a plain entry again.
+                let entries = self.entries();
+                let rel = self.pick(&entries);
+                let text = self.read(&rel);
+                match rel.strip_suffix("/index.md") {
+                    Some(dir) => {
+                        let others = std::fs::read_dir(self.root.join(dir)).unwrap().count() > 1;
+                        let to = format!("{dir}.md");
+                        if others || self.root.join(&to).exists() {
+                            return format!("{rel} left a bundle: its folder has other files");
+                        }
+                        self.remove(&rel);
+                        self.write(&to, &text);
+                        format!("{rel} made a plain entry, {to}")
+                    }
+                    None => {
+                        let to = format!("{}/index.md", rel.trim_end_matches(".md"));
+                        self.remove(&rel);
+                        self.write(&to, &text);
+                        format!("{rel} made a bundle, {to}")
+                    }
+                }
+            }
+            23 => {
+                // Options every page's Markdown is rendered with.
+                let option = self.pick(&["smart_punctuation", "heading_anchors"]);
+                let text = self.read("site.toml");
+                let (on, off) = (format!("{option} = true"), format!("{option} = false"));
+                let text = match text.contains(&on) {
+                    true => text.replacen(&on, &off, 1),
+                    false => text.replacen(&off, &on, 1),
+                };
+                self.write("site.toml", &text);
+                format!("site.toml: {option} switched")
+            }
+            24 => {
+                // An internal link: a later move or removal of its target
+                // breaks it (then every build fails).
+                let entries = self.entries();
+                let (from, to) = (self.pick(&entries), self.pick(&entries));
+                let target = to.trim_start_matches("content/");
+                let text = self.read(&from) + &format!("\nSee [another entry](@/{target}).\n");
+                self.write(&from, &text);
+                format!("{from} links to {target}")
+            }
+            25 => {
+                // A new address: the `@/` links to it follow.
+                let rel = self.front_matter(|fm, _| set_top(fm, "slug", &format!("\"moved-{n}\"")));
+                format!("{rel} given the slug moved-{n}")
+            }
+            _ => {
+                // A section's own text and title.
+                let rel = self.pick(&[
+                    "content/news/_index.md",
+                    "content/releases/_index.md",
+                    "content/releases/mobile/_index.md",
+                ]);
+                let (fm, body) = split(&self.read(rel));
+                let fm = match self.rng.bool() {
+                    true => set_top(&fm, "title", &format!("\"Section {n}\"")),
+                    false => fm,
+                };
+                self.write(
+                    rel,
+                    &join(&fm, &format!("{body}\nSection text of edit {n}.\n")),
+                );
+                format!("{rel} edited")
             }
         }
     }
