@@ -25,11 +25,11 @@ use std::path::{Path, PathBuf};
 const EXAMPLE_NOW: &str = "2026-11-28T00:00:00Z";
 
 /// The kinds of edit [`Editor::edit`] makes.
-const KINDS: usize = 27;
+const KINDS: usize = 28;
 
 /// The kinds that undo themselves the second time (a file added, then
-/// changed or removed): twice in each sequence.
-const TWICE: [usize; 3] = [18, 20, 21];
+/// changed or removed), and time passing: twice in each sequence.
+const TWICE: [usize; 4] = [18, 20, 21, 26];
 
 /// Edits per sequence: every kind once (those of [`TWICE`] twice), in an
 /// order of the seed's.
@@ -43,9 +43,18 @@ fn seeds() -> std::ops::RangeInclusive<u64> {
     1..=n.and_then(|n| n.parse().ok()).unwrap_or(2)
 }
 
+thread_local! {
+    /// Days since [`EXAMPLE_NOW`] in this sequence: time passes (an edit),
+    /// and scheduled entries come out with no file changed.
+    static DAYS_LATER: std::cell::Cell<i64> = const { std::cell::Cell::new(0) };
+}
+
+/// The options of `herald build` in `root`, "now" as the sequence has it.
+/// (The dev server's own rebuilds take the clock's time.)
 fn options(root: &Path) -> BuildOptions {
     let mut o = BuildOptions::new(root);
-    o.now = chrono::DateTime::parse_from_rfc3339(EXAMPLE_NOW).unwrap();
+    let start = chrono::DateTime::parse_from_rfc3339(EXAMPLE_NOW).unwrap();
+    o.now = start + chrono::Duration::days(DAYS_LATER.get());
     o
 }
 
@@ -608,6 +617,13 @@ impl Editor<'_> {
                 let rel = self.front_matter(|fm, _| set_top(fm, "slug", &format!("\"moved-{n}\"")));
                 format!("{rel} given the slug moved-{n}")
             }
+            26 => {
+                // No file changes, but entries dated up to then come out
+                // (the example site has one in February 2027).
+                let days = self.rng.i64(1..=90);
+                DAYS_LATER.set(DAYS_LATER.get() + days);
+                format!("{days} days pass: now is {}", options(self.root).now)
+            }
             _ => {
                 // A section's own text and title.
                 let rel = self.pick(&[
@@ -706,6 +722,7 @@ fn assert_as_from_scratch(
 #[test]
 fn random_edits_to_the_example_site_rebuild_to_the_bytes_of_a_fresh_build() {
     for seed in seeds() {
+        DAYS_LATER.set(0);
         let site = copy_sources(&repo_root());
         let root = site.path();
         settle(root, 0);
