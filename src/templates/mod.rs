@@ -152,15 +152,31 @@ fn add_parsed(tera: &mut tera::Tera, sources: &BTreeMap<String, Source>) -> tera
 }
 
 fn templates_key(sources: &BTreeMap<String, Source>) -> Option<u128> {
-    const UNSTABLE: [&str; 3] = ["now(", "get_random(", "get_env("];
     let mut key = crate::input_key::InputKey::new("templates");
     for (name, s) in sources {
-        if UNSTABLE.iter().any(|f| s.text.contains(f)) {
+        if calls_unstable_function(&s.text) {
             return None;
         }
         key.str(name).str(&s.text);
     }
     Some(key.finish())
+}
+
+/// True when `text` may call a Tera function whose result changes from one
+/// build to the next with the same inputs: its name (not the end of a
+/// longer one), then `(` after any spaces, as Tera takes `now ()` too.
+/// Anywhere, a comment included: a call seen where there is none costs
+/// rendering, a call missed would keep stale pages.
+fn calls_unstable_function(text: &str) -> bool {
+    const UNSTABLE: [&str; 3] = ["now", "get_random", "get_env"];
+    let is_name_char = |c: char| c.is_alphanumeric() || c == '_';
+    UNSTABLE.iter().any(|f| {
+        text.match_indices(f).any(|(at, _)| {
+            let before = text[..at].chars().next_back();
+            let after = text[at + f.len()..].trim_start();
+            !before.is_some_and(is_name_char) && after.starts_with('(')
+        })
+    })
 }
 
 /// Escapes text for HTML content and double-quoted attributes.
@@ -367,5 +383,27 @@ mod tests {
         add_parsed(&mut tera, &sources(cases[0])).unwrap();
         assert_eq!(tera.render("page.html", &context).unwrap(), "<b>[1]</b>");
         assert_eq!(tera.render("super.html", &context).unwrap(), "<b>base!</b>");
+    }
+
+    #[test]
+    fn calls_of_functions_that_change_between_builds_are_found_however_spaced() {
+        for text in [
+            "{{ now() }}",
+            "{{ now (timestamp=true) }}",
+            "{{ get_env\n  (name=\"X\") }}",
+            "{% set r = get_random(end=10) %}",
+            "{{get_random\t(end=10)}}",
+        ] {
+            assert!(calls_unstable_function(text), "{text:?}");
+        }
+        for text in [
+            "{{ page.known_now }}",
+            "{{ snow(x=1) }}",
+            "{{ now_playing }}",
+            "{{ get_environment }}",
+            "Right now, nothing.",
+        ] {
+            assert!(!calls_unstable_function(text), "{text:?}");
+        }
     }
 }
