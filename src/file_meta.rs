@@ -9,15 +9,26 @@
 use std::io;
 use std::path::{Path, PathBuf};
 
-/// A file's length, modification time, inode and kind.
+/// A file's length, modification and status-change times, inode and kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FileMeta {
     pub len: u64,
     /// Nanoseconds since 1970; -1 when unknown.
     pub mtime: i128,
+    /// When its inode last changed (contents, name, permissions), in
+    /// nanoseconds since 1970; -1 where the platform has none.
+    pub ctime: i128,
     /// 0 where the platform has none.
     pub ino: u64,
     pub is_file: bool,
+}
+
+/// Nanoseconds since 1970 from seconds and nanoseconds; -1 before 1970.
+fn nanos(secs: i64, nsec: i64) -> i128 {
+    match secs {
+        s if s >= 0 => i128::from(s) * 1_000_000_000 + i128::from(nsec),
+        _ => -1,
+    }
 }
 
 impl FileMeta {
@@ -29,15 +40,27 @@ impl FileMeta {
             .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
             .map_or(-1, |d| d.as_nanos() as i128);
         #[cfg(unix)]
-        let ino = std::os::unix::fs::MetadataExt::ino(meta);
+        let (ino, ctime) = {
+            use std::os::unix::fs::MetadataExt;
+            (meta.ino(), nanos(meta.ctime(), meta.ctime_nsec()))
+        };
         #[cfg(not(unix))]
-        let ino = 0;
+        let (ino, ctime) = (0, -1);
         FileMeta {
             len: meta.len(),
             mtime,
+            ctime,
             ino,
             is_file: meta.is_file(),
         }
+    }
+
+    /// The later of its modification and status-change times. A file
+    /// rewritten in place with its old mtime put back (`touch -r`, `cp -p`,
+    /// an archive unpacked) has a new status-change time, which no one can
+    /// set: git's index compares it for the same reason.
+    pub fn changed(&self) -> i128 {
+        self.mtime.max(self.ctime)
     }
 
     /// How long ago the file was last modified (zero if in the future or
@@ -91,13 +114,10 @@ impl Folder {
                 false => AtFlags::SYMLINK_NOFOLLOW,
             };
             let st = rustix::fs::statat(fd, rel, flags)?;
-            let mtime = match st.st_mtime {
-                s if s >= 0 => i128::from(s) * 1_000_000_000 + st.st_mtime_nsec as i128,
-                _ => -1,
-            };
             return Ok(FileMeta {
                 len: st.st_size as u64,
-                mtime,
+                mtime: nanos(st.st_mtime as i64, st.st_mtime_nsec as i64),
+                ctime: nanos(st.st_ctime as i64, st.st_ctime_nsec as i64),
                 ino: st.st_ino as u64,
                 is_file: FileType::from_raw_mode(st.st_mode as _) == FileType::RegularFile,
             });

@@ -2,8 +2,9 @@
 //! rebuild neither reads nor parses the Markdown files that did not change.
 //!
 //! An entry is found by the file's path under `content/` and either its
-//! stamp (length, modification time and inode, as a file's metadata gives
-//! them) or a hash of its whole text: the same text at the same place
+//! stamp (length, the later of its modification and status-change times,
+//! and inode, as a file's metadata gives them) or a hash of its whole text:
+//! the same text at the same place
 //! parses to the same page. A stamp is recorded only for a file that had
 //! not been modified for a while when it was read, as git does with its
 //! index: a file saved twice within the file system's clock tick keeps its
@@ -31,8 +32,8 @@ pub struct PageCache {
     index: HashMap<String, IndexEntry>,
 }
 
-/// A file's length, modification time and inode (see
-/// [`crate::file_meta::FileMeta`]).
+/// A file's length, the later of its modification and status-change times
+/// (see [`FileMeta::changed`]), and inode.
 pub type FileStamp = (u64, i128, u64);
 
 /// How long a file must have been left alone for its stamp to be trusted.
@@ -42,7 +43,7 @@ const SETTLED: std::time::Duration = std::time::Duration::from_secs(2);
 /// whenever the file does (see the module documentation).
 pub fn stamp_of(meta: &FileMeta) -> Option<FileStamp> {
     let settled = meta.age() >= SETTLED;
-    (settled && meta.mtime >= 0).then_some((meta.len, meta.mtime, meta.ino))
+    (settled && meta.mtime >= 0).then_some((meta.len, meta.changed(), meta.ino))
 }
 
 #[derive(serde::Serialize, serde::Deserialize)]

@@ -13,7 +13,9 @@ pub(super) struct Stamp {
     pub(super) len: u64,
     pub(super) digest: u64,
     /// Modification time in nanoseconds since 1970, and inode number: a file
-    /// edited or replaced by hand no longer matches.
+    /// edited or replaced by hand no longer matches. (Not the status-change
+    /// time, as the content's stamps have: Herald's own rename of a file
+    /// into place moves it after the stamp is taken.)
     pub(super) mtime: i128,
     pub(super) ino: u64,
     /// The input key it was rendered from, if it has one.

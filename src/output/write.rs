@@ -558,7 +558,13 @@ fn fingerprint(output: &Output) -> Result<Vec<Entry<'_>>> {
     for (rel, src) in &output.copies {
         let m = std::fs::metadata(src).map_err(|e| Error::io("read", src, e))?;
         let m = FileMeta::from_std(&m);
-        let id = format!("copy\0{}\0{}\0{}\0{}", src.display(), m.len, m.mtime, m.ino);
+        let id = format!(
+            "copy\0{}\0{}\0{}\0{}",
+            src.display(),
+            m.len,
+            m.changed(),
+            m.ino
+        );
         entries.push(Entry {
             rel: rel.as_str(),
             src: Src::Copy(src.as_path()),

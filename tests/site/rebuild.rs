@@ -425,3 +425,31 @@ fn a_clash_made_by_an_edit_is_found_by_the_rebuild_and_nothing_is_written() {
     );
     assert_eq!(output(&site), before, "the output folder is as it was");
 }
+
+#[test]
+fn an_edit_whose_old_mtime_is_put_back_is_noticed() {
+    let site = blog();
+    site.write("static/notes.txt", "AAAA\n");
+    settle(site.root(), 0);
+    site.build_ok();
+    // Rewritten in place to the same length, its mtime put back, as
+    // `cp -p`, `touch -r` or an unpacked archive leave a file: only its
+    // status-change time tells (the clock must have moved on for that).
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let put_back = |rel: &str, text: &str| {
+        let path = site.root().join(rel);
+        let mtime = std::fs::metadata(&path).unwrap().modified().unwrap();
+        std::fs::write(&path, text).unwrap();
+        let f = std::fs::File::options().write(true).open(&path).unwrap();
+        f.set_modified(mtime).unwrap();
+    };
+    put_back(
+        "content/news/2026-03-10-third.md",
+        &page("title = \"THIRD\"", "Three."),
+    );
+    put_back("static/notes.txt", "BBBB\n");
+    site.build_ok();
+    assert!(site.read("news/third/index.html").contains("THIRD"));
+    assert_eq!(site.read("notes.txt"), "BBBB\n");
+    assert_eq!(output(&site), from_scratch(&site));
+}
