@@ -191,6 +191,34 @@ fn a_file_where_a_folder_was_falls_back_to_a_full_write() {
 }
 
 #[test]
+fn a_file_or_folder_put_by_hand_where_the_build_writes_falls_back_to_a_full_write() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("public");
+    let o = site(&[("index.html", "home"), ("tags/blog/index.html", "blog")]);
+    write_atomically(&o, &out).unwrap();
+    // A folder where a file of the build was.
+    std::fs::remove_file(out.join("index.html")).unwrap();
+    std::fs::create_dir_all(out.join("index.html/inside")).unwrap();
+    let read = |rel: &str| std::fs::read_to_string(out.join(rel)).unwrap();
+    let stats = write_atomically(&o, &out).unwrap();
+    assert!(stats.full);
+    assert_eq!(
+        (read("index.html"), read("tags/blog/index.html")),
+        ("home".into(), "blog".into())
+    );
+    // A file where a folder of the build was.
+    std::fs::remove_dir_all(out.join("tags/blog")).unwrap();
+    std::fs::write(out.join("tags/blog"), "a file").unwrap();
+    let stats = write_atomically(&o, &out).unwrap();
+    assert!(stats.full);
+    assert_eq!(
+        (read("index.html"), read("tags/blog/index.html")),
+        ("home".into(), "blog".into())
+    );
+    assert_eq!(leftovers(tmp.path()), vec!["public"]);
+}
+
+#[test]
 #[cfg(unix)]
 fn a_failed_write_leaves_the_old_site_untouched() {
     let tmp = tempfile::tempdir().unwrap();

@@ -44,7 +44,10 @@ pub fn write_over(
         return write_full(&entries, out_dir, (&parent, &name), stream.dir, true);
     }
     if let Some(previous) = previous {
-        let plan = plan(&entries, &previous);
+        let plan = match stands_in_the_way(&previous, out_dir) {
+            false => plan(&entries, &previous),
+            true => None,
+        };
         // Fifteen thousand paths at ten thousand pages.
         crate::free::free_later(previous);
         if let Some(plan) = plan {
@@ -53,6 +56,19 @@ pub fn write_over(
     }
     let staging = staging_dir(&parent, &name, "new")?;
     write_full(&entries, out_dir, (&parent, &name), staging, false)
+}
+
+/// True when a file the last build wrote is now a folder, or one of its
+/// folders a file (made by hand since): renaming files into place cannot
+/// get past that, so everything is written afresh, as for a new layout.
+/// Only the files found touched are looked at: usually none.
+fn stands_in_the_way(previous: &Previous, out_dir: &Path) -> bool {
+    previous.touched.iter().any(|rel| {
+        let is_dir = |p: &Path| std::fs::symlink_metadata(p).ok().map(|m| m.is_dir());
+        let mut folders = Path::new(rel).ancestors().skip(1);
+        is_dir(&out_dir.join(rel)) == Some(true)
+            || folders.any(|f| !f.as_os_str().is_empty() && is_dir(&out_dir.join(f)) == Some(false))
+    })
 }
 
 /// The folder holding `out_dir`, and `out_dir`'s name.
