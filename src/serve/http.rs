@@ -339,8 +339,17 @@ fn not_found(req: Request, state: &State, snap: &Snapshot) {
 }
 
 /// The real path of a copied file, when it is still inside `root` (a
-/// canonical path) once every symlink is resolved.
+/// canonical path) once every symlink is resolved, and is not itself a
+/// symbolic link: a build copies none, and a link swapped in for a copied
+/// file since the last rebuild could reach any file of the site's folder
+/// (`.git/config`, say).
 fn safe_source(root: &Path, src: &Path) -> std::result::Result<PathBuf, String> {
+    if std::fs::symlink_metadata(src).is_ok_and(|m| m.file_type().is_symlink()) {
+        return Err(format!(
+            "`{}` is a symbolic link; builds do not copy links, and the dev server does not serve them",
+            src.display()
+        ));
+    }
     let real = src
         .canonicalize()
         .map_err(|e| format!("`{}` cannot be read: {e}", src.display()))?;
@@ -410,7 +419,7 @@ mod tests {
     }
 
     #[test]
-    fn copies_must_stay_inside_the_site() {
+    fn copies_must_stay_inside_the_site_and_not_be_links() {
         let t = tempfile::tempdir().unwrap();
         let site = t.path().join("site");
         std::fs::create_dir_all(site.join("static")).unwrap();
@@ -423,7 +432,13 @@ mod tests {
             std::os::unix::fs::symlink(t.path().join("secret.txt"), site.join("static/leak.txt"))
                 .unwrap();
             let err = safe_source(&root, &site.join("static/leak.txt")).unwrap_err();
-            assert!(err.contains("outside the site"), "{err}");
+            assert!(err.contains("symbolic link"), "{err}");
+            // A link to a file inside the site, swapped in for a copied file.
+            std::fs::write(site.join("site.toml"), "title = \"T\"").unwrap();
+            std::fs::remove_file(site.join("static/ok.txt")).unwrap();
+            std::os::unix::fs::symlink(site.join("site.toml"), site.join("static/ok.txt")).unwrap();
+            let err = safe_source(&root, &site.join("static/ok.txt")).unwrap_err();
+            assert!(err.contains("symbolic link"), "{err}");
         }
         assert!(safe_source(&root, &site.join("static/missing.txt")).is_err());
     }
