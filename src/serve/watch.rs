@@ -91,6 +91,17 @@ impl Changes {
     }
 }
 
+/// True for the names of image files a page may give the size of: an
+/// edit may have left one unreadable, which no header then tells.
+fn is_image_name(name: &str) -> bool {
+    const IMAGES: [&str; 13] = [
+        "png", "jpg", "jpeg", "gif", "webp", "avif", "bmp", "ico", "tif", "tiff", "heic", "jxl",
+        "qoi",
+    ];
+    name.rsplit_once('.')
+        .is_some_and(|(_, ext)| IMAGES.iter().any(|i| ext.eq_ignore_ascii_case(i)))
+}
+
 /// Files editors write beside the real ones: swap files, backups, lock
 /// files, vim's `4913` probe.
 fn is_editor_noise(name: &str) -> bool {
@@ -147,8 +158,10 @@ pub fn classify(root: &Path, paths: &[PathBuf], is_known: &dyn Fn(&Path) -> bool
             Kind::Asset | Kind::Static if exists && is_known(&root.join(rel)) => {
                 // Pages say the `width` and `height` of the images they
                 // show, read from the files: an image edited to another
-                // size changes those pages, which only a rebuild finds.
-                c.content |= crate::content::images::size_of(&root.join(rel)).is_some();
+                // size (or to no image at all) changes those pages, which
+                // only a rebuild finds.
+                c.content |= is_image_name(name)
+                    || crate::content::images::size_of(&root.join(rel)).is_some();
                 c.static_edits.push(rel.to_path_buf())
             }
             Kind::Asset => c.content = true,
@@ -315,6 +328,10 @@ mod tests {
             assert!(c.content && !c.css_only(), "{rel}: {c:?}");
             assert_eq!(c.static_edits, [PathBuf::from(rel)], "served from disk");
         }
+        // Not an image any more: pages that gave its size give none.
+        std::fs::write(t.path().join("static/logo.png"), "not a png").unwrap();
+        let c = classify_rel(t.path(), &["static/logo.png"], true);
+        assert!(c.content, "{c:?}");
         // Not an image: served from disk, nothing rebuilt.
         let c = classify_rel(t.path(), &["static/app.js"], true);
         assert!(!c.content, "{c:?}");
