@@ -778,6 +778,29 @@ fn an_image_edited_removed_or_added_reloads_its_pages_with_its_size() {
     assert_eq!(server.get("/shot.png").body, png(20, 10));
 }
 
+#[test]
+fn a_watched_folder_made_or_made_again_while_serving_is_watched() {
+    let site = TestSite::new();
+    std::fs::remove_dir_all(site.root().join("static")).unwrap();
+    let server = Server::start(&site.root(), &["--port", "0"]);
+    server.wait_for_body("/news/hello/", "The original text.");
+    // Made after the start: its first file comes with it, and later ones
+    // are seen too.
+    site.write("static/a.txt", "first file\n");
+    server.wait_for_body("/a.txt", "first file");
+    std::thread::sleep(Duration::from_millis(300));
+    site.write("static/b.txt", "a later file\n");
+    server.wait_for_body("/b.txt", "a later file");
+    // Removed and made again, as a checkout of another branch does.
+    std::fs::remove_dir_all(site.root().join("static")).unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    site.write("static/c.txt", "made again\n");
+    server.wait_for_body("/c.txt", "made again");
+    std::thread::sleep(Duration::from_millis(300));
+    site.write("static/d.txt", "and watched\n");
+    server.wait_for_body("/d.txt", "and watched");
+}
+
 /// The first bytes of a PNG of `width` × `height` pixels: all that is read
 /// for its size.
 fn png(width: u32, height: u32) -> Vec<u8> {

@@ -12,6 +12,7 @@ use notify_debouncer_full::notify::event::{AccessKind, AccessMode};
 use notify_debouncer_full::notify::{EventKind, RecommendedWatcher, RecursiveMode};
 use notify_debouncer_full::{new_debouncer_opt, DebounceEventResult, Debouncer, NoCache};
 use std::path::{Component, Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// How long a file must stay quiet before its change is reported. Editors
@@ -191,7 +192,20 @@ enum Kind {
 
 /// Watches a site; dropping it stops watching.
 pub struct SiteWatcher {
-    _debouncer: Debouncer<RecommendedWatcher, NoCache>,
+    debouncer: Shared,
+}
+
+/// The debouncer, shared with its own event handler, which watches each
+/// watched folder that appears (see [`watch`]); `None` once stopped.
+type Shared = Arc<Mutex<Option<Debouncer<RecommendedWatcher, NoCache>>>>;
+
+impl Drop for SiteWatcher {
+    fn drop(&mut self) {
+        // Taken out first, dropped outside the lock: the handler may be
+        // waiting for it.
+        let debouncer = self.debouncer.lock().ok().and_then(|mut d| d.take());
+        drop(debouncer);
+    }
 }
 
 /// True for events that change something: not the opening or reading of a
@@ -207,6 +221,10 @@ fn is_change(kind: &EventKind) -> bool {
 /// Starts watching `root`: `site.toml` and the [`WATCHED_DIRS`] that exist.
 /// Each debounced batch of changed paths (absolute) goes to `on_batch`.
 pub fn watch(root: &Path, on_batch: impl Fn(Vec<PathBuf>) + Send + 'static) -> Result<SiteWatcher> {
+    let shared: Shared = Arc::new(Mutex::new(None));
+    // Weak: the debouncer owns this handler.
+    let debouncer = Arc::downgrade(&shared);
+    let site = root.to_path_buf();
     let handler = move |res: DebounceEventResult| {
         // Errors of the watcher itself (e.g. a folder removed while being
         // watched) cannot be fixed here; the next save reports again.
@@ -216,6 +234,20 @@ pub fn watch(root: &Path, on_batch: impl Fn(Vec<PathBuf>) + Send + 'static) -> R
                 for p in &e.paths {
                     if !paths.contains(p) {
                         paths.push(p.clone());
+                    }
+                }
+            }
+            // A watched folder made (or removed and made again, as a
+            // checkout does) after the start: what is in it is watched
+            // from now on, before the rebuild reads it.
+            for p in paths
+                .iter()
+                .filter(|p| is_watched_dir(&site, p) && p.is_dir())
+            {
+                if let Some(shared) = debouncer.upgrade() {
+                    if let Some(d) = shared.lock().ok().as_mut().and_then(|d| d.as_mut()) {
+                        let _ = d.unwatch(p);
+                        let _ = d.watch(p, RecursiveMode::Recursive);
                     }
                 }
             }
@@ -249,9 +281,16 @@ pub fn watch(root: &Path, on_batch: impl Fn(Vec<PathBuf>) + Send + 'static) -> R
                 .map_err(|e| fail(&path, e))?;
         }
     }
-    Ok(SiteWatcher {
-        _debouncer: debouncer,
-    })
+    *shared.lock().unwrap_or_else(|e| e.into_inner()) = Some(debouncer);
+    Ok(SiteWatcher { debouncer: shared })
+}
+
+/// True when `path` is one of the [`WATCHED_DIRS`] of the site in `root`.
+fn is_watched_dir(root: &Path, path: &Path) -> bool {
+    path.strip_prefix(root)
+        .ok()
+        .and_then(|rel| rel.to_str())
+        .is_some_and(|rel| WATCHED_DIRS.contains(&rel))
 }
 
 #[cfg(test)]
