@@ -801,6 +801,43 @@ fn a_watched_folder_made_or_made_again_while_serving_is_watched() {
     server.wait_for_body("/d.txt", "and watched");
 }
 
+#[test]
+fn without_the_default_themes_folder_its_files_come_from_the_binary() {
+    let t = tempfile::tempdir().unwrap();
+    let root = t.path();
+    std::fs::write(
+        root.join("site.toml"),
+        "base_url = \"https://x.example\"\ntitle = \"T\"\ntheme = \"default\"\n",
+    )
+    .unwrap();
+    std::fs::create_dir_all(root.join("content")).unwrap();
+    std::fs::write(root.join("content/a.md"), "+++\ntitle = \"A\"\n+++\nHi.\n").unwrap();
+    let theme = Path::new(env!("CARGO_MANIFEST_DIR")).join("themes/default");
+    for e in walkdir::WalkDir::new(&theme) {
+        let e = e.unwrap();
+        let to = root
+            .join("themes/default")
+            .join(e.path().strip_prefix(&theme).unwrap());
+        match e.file_type().is_dir() {
+            true => std::fs::create_dir_all(&to).unwrap(),
+            false => {
+                std::fs::copy(e.path(), &to).unwrap();
+            }
+        }
+    }
+    let css = std::fs::read(theme.join("static/style.css")).unwrap();
+    let mut server = Server::start(root, &["--port", "0"]);
+    assert_eq!(server.get("/style.css").body, css);
+    // The whole folder removed: a build takes the theme built into the
+    // binary, and so does the server, its static files included.
+    std::fs::remove_dir_all(root.join("themes/default")).unwrap();
+    server.wait_for("rebuilt", Duration::from_secs(10));
+    server.wait_quiet(Duration::from_millis(300), Duration::from_secs(10));
+    let r = server.get("/style.css");
+    assert_eq!(r.status, 200, "{}", server.output());
+    assert_eq!(r.body, css);
+}
+
 /// The first bytes of a PNG of `width` × `height` pixels: all that is read
 /// for its size.
 fn png(width: u32, height: u32) -> Vec<u8> {

@@ -147,6 +147,10 @@ pub fn classify(root: &Path, paths: &[PathBuf], is_known: &dyn Fn(&Path) -> bool
             ["templates", ..] => Kind::Templates,
             ["static", ..] => Kind::Static,
             ["themes", _, "static", ..] => Kind::Static,
+            // A theme's folder itself (the debouncer reports a folder
+            // removed as that one path): without the default theme's
+            // folder, its files come from the binary.
+            ["themes", _] => Kind::Theme,
             ["themes", ..] => Kind::Templates,
             // The root itself: the watched folders being created or removed.
             [dir] if WATCHED_DIRS.contains(dir) => Kind::Config,
@@ -155,6 +159,10 @@ pub fn classify(root: &Path, paths: &[PathBuf], is_known: &dyn Fn(&Path) -> bool
         match kind {
             Kind::Config => c.config = true,
             Kind::Templates => c.templates = true,
+            Kind::Theme => {
+                c.templates = true;
+                c.static_set = true;
+            }
             Kind::Content => c.content = true,
             Kind::Asset | Kind::Static if exists && is_known(&root.join(rel)) => {
                 // Pages say the `width` and `height` of the images they
@@ -185,6 +193,7 @@ pub fn classify(root: &Path, paths: &[PathBuf], is_known: &dyn Fn(&Path) -> bool
 enum Kind {
     Config,
     Templates,
+    Theme,
     Content,
     Asset,
     Static,
@@ -339,6 +348,9 @@ mod tests {
         assert!(c.content && !c.templates && !c.config && c.static_edits.is_empty());
         let c = classify_rel(t.path(), &["templates/page.html"], true);
         assert!(c.templates && !c.content);
+        // A theme's folder, added or removed whole: its static files too.
+        let c = classify_rel(t.path(), &["themes/t"], true);
+        assert!(c.templates && c.static_set, "{c:?}");
         let c = classify_rel(t.path(), &["site.toml"], true);
         assert!(c.config);
     }
