@@ -138,6 +138,8 @@ pub fn classify(root: &Path, paths: &[PathBuf], is_known: &dyn Fn(&Path) -> bool
             continue;
         }
         let exists = path.is_file() || root.join(rel).is_file();
+        // Pages say the `width` and `height` of the images they show.
+        let has_size = || crate::content::images::size_of(&root.join(rel)).is_some();
         let kind = match parts.as_slice() {
             [crate::config::CONFIG_FILE] => Kind::Config,
             ["content", ..] if name.ends_with(".md") => Kind::Content,
@@ -165,12 +167,9 @@ pub fn classify(root: &Path, paths: &[PathBuf], is_known: &dyn Fn(&Path) -> bool
             }
             Kind::Content => c.content = true,
             Kind::Asset | Kind::Static if exists && is_known(&root.join(rel)) => {
-                // Pages say the `width` and `height` of the images they
-                // show, read from the files: an image edited to another
-                // size (or to no image at all) changes those pages, which
-                // only a rebuild finds.
-                c.content |= is_image_name(name)
-                    || crate::content::images::size_of(&root.join(rel)).is_some();
+                // An image edited to another size (or to no image at all)
+                // changes the pages that show it, which only a rebuild finds.
+                c.content |= is_image_name(name) || has_size();
                 c.static_edits.push(rel.to_path_buf())
             }
             Kind::Asset => c.content = true,
@@ -179,7 +178,7 @@ pub fn classify(root: &Path, paths: &[PathBuf], is_known: &dyn Fn(&Path) -> bool
                 // gives it a size, a removed one (whose header is gone with
                 // it) takes the size away. The reload goes through the
                 // caches: only pages whose image lookups changed render.
-                c.content |= !exists || crate::content::images::size_of(&root.join(rel)).is_some();
+                c.content |= !exists || has_size();
                 c.static_set = true
             }
         }

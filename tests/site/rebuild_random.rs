@@ -504,14 +504,14 @@ impl Editor<'_> {
                         self.remove(image);
                         format!("{image} removed")
                     }
-                    exists => {
+                    _ => {
                         let (w, h) = (self.rng.u32(1..2000), self.rng.u32(1..2000));
                         self.write_bytes(image, &png(w, h));
                         let entries = self.entries();
                         let showing = entries.iter().find(|e| self.read(e).contains(shown));
-                        match (exists, showing) {
-                            (_, Some(rel)) => format!("{image} made {w} × {h}, shown by {rel}"),
-                            (_, None) => {
+                        match showing {
+                            Some(rel) => format!("{image} made {w} × {h}, shown by {rel}"),
+                            None => {
                                 let rel = self.pick(&entries);
                                 let text = self.read(&rel) + &format!("\n{shown}\n");
                                 self.write(&rel, &text);
